@@ -9,11 +9,11 @@ extension Broker {
     /// - Binds of different bindings on a ready instance run concurrently. An identical repeat,
     ///   or a bind for an app that is already bound, returns `.alreadyExists`.
     public func bind(_ command: BindCommand) async throws(BrokerError) -> BindOutcome {
-        let now = Date()
+        let now = Self.now()
         let bindingID = command.bindingID ?? Self.newID()
         enum Decision: Sendable {
-            case exists(Binding, Operation?)
-            case start(Instance, Binding, Operation)
+            case exists(Binding, BrokerOperation?)
+            case start(Instance, Binding, BrokerOperation)
         }
         let decision: Decision
         do {
@@ -54,7 +54,7 @@ extension Broker {
                     id: bindingID, instanceID: instance.id, appKey: command.appKey, createdBy: command.origin.protocolName,
                     state: .binding, parameters: command.parameters, context: command.context, identity: identity,
                     units: command.units, createdAt: now, updatedAt: now)
-                let operation = Operation(
+                let operation = BrokerOperation(
                     id: Self.newID(), kind: .bind, instanceID: instance.id, bindingID: bindingID, origin: command.origin,
                     startedAt: now)
                 return (LedgerWrite(bindings: [binding], operations: [operation]), .start(instance, binding, operation))
@@ -130,7 +130,7 @@ extension Broker {
                 guard let aggregate, var binding = aggregate.binding(bindingID), binding.state == .binding,
                     var operation = aggregate.openOperations.first(where: { $0.id == operationID })
                 else { return (.none, .done) }
-                let now = Date()
+                let now = Self.now()
                 binding.updatedAt = now
                 if case .success(let credentials) = settledOutcome { binding.credentials = credentials }
                 if let pending = aggregate.openOperation(.unbind, binding: bindingID) {

@@ -9,8 +9,8 @@ extension Broker {
     /// - A deprovision during a running provision is accepted and carried out once the
     ///   provision settles (orphan mitigation); a repeat while it runs returns the same operation.
     public func deprovision(_ command: DeprovisionCommand) async throws(BrokerError) -> DeprovisionOutcome {
-        let now = Date()
-        let (instance, operation, isNew): (Instance, Operation, Bool)
+        let now = Self.now()
+        let (instance, operation, isNew): (Instance, BrokerOperation, Bool)
         do {
             (instance, operation, isNew) = try await ledger.mutate(command.instance) { aggregate in
                 guard let aggregate, aggregate.instance.state != .deleted else {
@@ -22,7 +22,7 @@ extension Broker {
                 if let running = aggregate.openOperation(.deprovision) {
                     return (.none, (instance, running, false))
                 }
-                let operation = Operation(
+                let operation = BrokerOperation(
                     id: Self.newID(), kind: .deprovision, instanceID: instance.id, origin: command.origin, startedAt: now)
                 switch instance.state {
                 case .provisioning:
@@ -54,7 +54,7 @@ extension Broker {
             throw brokerError(fromLedger: error)
         }
         let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
-        let settled: Operation
+        let settled: BrokerOperation
         if isNew {
             logger.info("broker.deprovision.started", metadata: ["instance-id": "\(instance.id)", "request-id": "\(command.origin.requestID ?? "-")"])
             settled = try await launch(operation.id, budget: budget) {
@@ -103,10 +103,10 @@ extension Broker {
                 guard var instance = aggregate?.instance, instance.state == .deprovisioning,
                     var operation = aggregate?.openOperations.first(where: { $0.id == operationID })
                 else { return (.none, ()) }
-                let now = Date()
+                let now = Self.now()
                 instance.updatedAt = now
                 var bindings: [Binding] = []
-                var others: [Operation] = []
+                var others: [BrokerOperation] = []
                 if let settledFailure {
                     instance.state = .failed
                     instance.failure = "deprovisioning failed: \(settledFailure)"
@@ -140,10 +140,10 @@ extension Broker {
     func recordBindingRemoved(_ bindingID: String, instanceID: String, origin: RequestOrigin) async throws {
         try await ledger.mutate(.id(instanceID)) { aggregate in
             guard let aggregate, var binding = aggregate.binding(bindingID) else { return (.none, ()) }
-            let now = Date()
+            let now = Self.now()
             binding.state = .deleted
             binding.updatedAt = now
-            var operations: [Operation] = []
+            var operations: [BrokerOperation] = []
             for var operation in aggregate.openOperations where operation.bindingID == bindingID {
                 operation.finish(.succeeded, at: now)
                 operations.append(operation)

@@ -31,8 +31,8 @@ extension Broker {
     }
 
     private enum ProvisionDecision: Sendable {
-        case exists(Instance, Operation?)
-        case start(Instance, Operation)
+        case exists(Instance, BrokerOperation?)
+        case start(Instance, BrokerOperation)
     }
 
     private func provision(
@@ -40,7 +40,7 @@ extension Broker {
         choice: Result<Provider, BrokerError>
     ) async throws(BrokerError) -> ProvisionOutcome {
         let key: InstanceKey = command.instanceID != nil ? .id(id) : .name(name)
-        let now = Date()
+        let now = Self.now()
         let decision: ProvisionDecision
         do {
             decision = try await ledger.mutate(key) { aggregate in
@@ -60,7 +60,7 @@ extension Broker {
                     tenant: command.tenant, createdBy: command.origin.protocolName, state: .provisioning,
                     parameters: command.parameters, context: command.context, identity: identity, tags: command.tags,
                     metadata: command.metadata, user: command.user, createdAt: now, updatedAt: now)
-                let operation = Operation(
+                let operation = BrokerOperation(
                     id: Self.newID(), kind: .provision, instanceID: id, origin: command.origin, startedAt: now)
                 return (LedgerWrite(instance: instance, operations: [operation]), .start(instance, operation))
             }
@@ -130,7 +130,7 @@ extension Broker {
                 guard var instance = aggregate?.instance, instance.state == .provisioning,
                     var operation = aggregate?.openOperations.first(where: { $0.id == operationID })
                 else { return (.none, .done) }
-                let now = Date()
+                let now = Self.now()
                 if case .success(let result) = settledOutcome {
                     instance.providerState = result.state
                     instance.dashboardURL = result.dashboardURL

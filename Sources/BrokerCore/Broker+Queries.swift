@@ -21,7 +21,7 @@ extension Broker {
     /// else the latest instance operation.
     ///
     /// - OSB: `GET /v2/service_instances/:id/last_operation` · tsuru: `GET /resources/:name/status`.
-    public func lastOperation(instance key: InstanceKey, operationID: String? = nil) async throws(BrokerError) -> (Instance, Operation?)? {
+    public func lastOperation(instance key: InstanceKey, operationID: String? = nil) async throws(BrokerError) -> (Instance, BrokerOperation?)? {
         guard let aggregate = try await instance(key) else { return nil }
         let instance = aggregate.instance
         if let operationID, let named = try await withLedger({ try await self.ledger.operation(id: operationID) }),
@@ -35,7 +35,7 @@ extension Broker {
     /// The operation a platform polls for a binding.
     ///
     /// - OSB: `GET …/service_bindings/:bid/last_operation`.
-    public func lastBindingOperation(bindingID: String, operationID: String? = nil) async throws(BrokerError) -> (Binding, Operation?)? {
+    public func lastBindingOperation(bindingID: String, operationID: String? = nil) async throws(BrokerError) -> (Binding, BrokerOperation?)? {
         guard let binding = try await binding(id: bindingID) else { return nil }
         if let operationID, let named = try await withLedger({ try await self.ledger.operation(id: operationID) }),
             named.bindingID == bindingID

@@ -25,8 +25,8 @@ extension Broker {
             missing = app
             instanceKey = instance
         }
-        let now = Date()
-        let (instance, binding, operation, isNew): (Instance, Binding, Operation, Bool)
+        let now = Self.now()
+        let (instance, binding, operation, isNew): (Instance, Binding, BrokerOperation, Bool)
         do {
             (instance, binding, operation, isNew) = try await ledger.mutate(instanceKey) { aggregate in
                 guard let aggregate, aggregate.instance.state != .deleted else {
@@ -49,7 +49,7 @@ extension Broker {
                 if binding.state == .unbinding, let running = aggregate.openOperation(.deprovision) {
                     return (.none, (instance, binding, running, false))
                 }
-                let operation = Operation(
+                let operation = BrokerOperation(
                     id: Self.newID(), kind: .unbind, instanceID: instance.id, bindingID: binding.id, origin: command.origin,
                     startedAt: now)
                 switch binding.state {
@@ -67,7 +67,7 @@ extension Broker {
             throw brokerError(fromLedger: error)
         }
         let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
-        let settled: Operation
+        let settled: BrokerOperation
         if isNew {
             settled = try await launch(operation.id, budget: budget) {
                 await self.runUnbind(instanceID: instance.id, bindingID: binding.id, operationID: operation.id)
@@ -103,7 +103,7 @@ extension Broker {
                     guard var binding = aggregate?.binding(bindingID), binding.state == .unbinding,
                         var operation = aggregate?.openOperations.first(where: { $0.id == operationID })
                     else { return (.none, ()) }
-                    let now = Date()
+                    let now = Self.now()
                     binding.state = .failed
                     binding.failure = "unbinding failed: \(failure)"
                     binding.updatedAt = now

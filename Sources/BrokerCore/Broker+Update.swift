@@ -11,10 +11,10 @@ extension Broker {
     ///   change meanwhile is a concurrency error. A failed update leaves the instance usable
     ///   on its old plan.
     public func update(_ command: UpdateCommand) async throws(BrokerError) -> UpdateOutcome {
-        let now = Date()
+        let now = Self.now()
         enum Decision: Sendable {
             case unchanged(Instance)
-            case running(Instance, Operation, isNew: Bool)
+            case running(Instance, BrokerOperation, isNew: Bool)
         }
         let decision: Decision
         do {
@@ -78,7 +78,7 @@ extension Broker {
                 }
                 instance.state = .updating
                 instance.updatedAt = now
-                let operation = Operation(
+                let operation = BrokerOperation(
                     id: Self.newID(), kind: .update, instanceID: instance.id, origin: command.origin,
                     request: requestedChange, startedAt: now)
                 return (LedgerWrite(instance: instance, operations: [operation]), .running(instance, operation, isNew: true))
@@ -91,7 +91,7 @@ extension Broker {
             return .unchanged(instance)
         case .running(let instance, let operation, let isNew):
             let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
-            let settled: Operation
+            let settled: BrokerOperation
             if isNew {
                 settled = try await launch(operation.id, budget: budget) {
                     await self.runUpdate(instanceID: instance.id, operationID: operation.id)
@@ -146,7 +146,7 @@ extension Broker {
                 guard var instance = aggregate?.instance, instance.state == .updating,
                     var operation = aggregate?.openOperations.first(where: { $0.id == operationID })
                 else { return (.none, ()) }
-                let now = Date()
+                let now = Self.now()
                 instance.state = .ready
                 instance.updatedAt = now
                 if let settledFailure {

@@ -53,7 +53,7 @@ public final class Broker: Sendable {
     /// Waits until the operation finishes or the timeout passes; returns its latest state (nil when unknown).
     ///
     /// Front-ends that cannot poll (tsuru binds, Apcera) use this after an `.accepted` outcome.
-    public func awaitOperation(_ id: String, timeout: Duration) async throws(BrokerError) -> Operation? {
+    public func awaitOperation(_ id: String, timeout: Duration) async throws(BrokerError) -> BrokerOperation? {
         let deadline = ContinuousClock.now + timeout
         while true {
             guard let operation = try await withLedger({ try await self.ledger.operation(id: id) }) else { return nil }
@@ -104,13 +104,13 @@ public final class Broker: Sendable {
     }
 
     /// Starts background work for an operation and waits up to the budget for it to finish.
-    func launch(_ operationID: String, budget: Duration, _ body: @escaping @Sendable () async -> Void) async throws(BrokerError) -> Operation {
+    func launch(_ operationID: String, budget: Duration, _ body: @escaping @Sendable () async -> Void) async throws(BrokerError) -> BrokerOperation {
         await work.run(body)
         return try await settle(operationID, budget: budget)
     }
 
     /// Waits up to the budget for an operation; returns its state then.
-    func settle(_ operationID: String, budget: Duration) async throws(BrokerError) -> Operation {
+    func settle(_ operationID: String, budget: Duration) async throws(BrokerError) -> BrokerOperation {
         guard let operation = try await awaitOperation(operationID, timeout: budget) else {
             throw .ledgerUnavailable("operation \(operationID) vanished from the ledger")
         }
@@ -146,6 +146,11 @@ public final class Broker: Sendable {
         }
         logger.warning("broker.\(action).provider-failed", metadata: ["instance-id": "\(instanceID)", "error-type": "\(type(of: error))"])
         return "the provider failed to \(action) (\(type(of: error)))"
+    }
+
+    /// The current time at millisecond precision, as the ledger keeps it.
+    static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     /// A new lower-case UUID.

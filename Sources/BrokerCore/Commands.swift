@@ -58,9 +58,9 @@ public enum ProvisionOutcome: Sendable, Equatable {
     /// Created and ready.
     case created(Instance)
     /// Accepted; the operation runs in the background.
-    case accepted(Instance, Operation)
+    case accepted(Instance, BrokerOperation)
     /// An identical instance exists already; the open provision operation, if it is still running.
-    case alreadyExists(Instance, Operation?)
+    case alreadyExists(Instance, BrokerOperation?)
 }
 
 /// Input of `Broker.update`.
@@ -102,7 +102,7 @@ public enum UpdateOutcome: Sendable, Equatable {
     /// Nothing to change for the provider (context-only changes are applied at once).
     case unchanged(Instance)
     /// Accepted; the operation runs in the background.
-    case accepted(Instance, Operation)
+    case accepted(Instance, BrokerOperation)
 }
 
 /// Input of `Broker.deprovision`.
@@ -130,7 +130,7 @@ public enum DeprovisionOutcome: Sendable, Equatable {
     /// Gone.
     case deleted(Instance)
     /// Accepted; runs in the background (or once the running provision settles).
-    case accepted(Instance, Operation)
+    case accepted(Instance, BrokerOperation)
 }
 
 /// Input of `Broker.bind`.
@@ -177,9 +177,9 @@ public enum BindOutcome: Sendable, Equatable {
     /// Bound; the binding carries its credentials.
     case created(Binding)
     /// Accepted; the operation runs in the background.
-    case accepted(Binding, Operation)
+    case accepted(Binding, BrokerOperation)
     /// An identical binding (or the app's binding) exists; the open bind operation, if still running.
-    case alreadyExists(Binding, Operation?)
+    case alreadyExists(Binding, BrokerOperation?)
 }
 
 /// How a command names a binding.
@@ -215,5 +215,5 @@ public enum UnbindOutcome: Sendable, Equatable {
     /// Revoked.
     case deleted(Binding)
     /// Accepted; runs in the background (or once the running bind settles).
-    case accepted(Binding, Operation)
+    case accepted(Binding, BrokerOperation)
 }

@@ -12,7 +12,7 @@ public protocol Ledger: Sendable {
     /// Throws `LedgerError.uniqueViolation` when a write breaks a unique rule (an id or a
     /// live name in use); errors thrown by `body` roll the transaction back and pass through.
     func mutate<Result: Sendable>(
-        _ key: InstanceKey, _ body: @Sendable (InstanceAggregate?) throws -> (LedgerWrite, Result)
+        _ key: InstanceKey, _ body: @escaping @Sendable (InstanceAggregate?) throws -> (LedgerWrite, Result)
     ) async throws -> Result
 
     /// The aggregate of one instance.
@@ -20,11 +20,11 @@ public protocol Ledger: Sendable {
     /// One binding by id (deleted ones included).
     func binding(id: String) async throws -> Binding?
     /// One operation by id.
-    func operation(id: String) async throws -> Operation?
+    func operation(id: String) async throws -> BrokerOperation?
     /// The most recent operation on an instance (`bindingID == nil`: instance operations only) or on one binding.
-    func latestOperation(instanceID: String, bindingID: String?) async throws -> Operation?
+    func latestOperation(instanceID: String, bindingID: String?) async throws -> BrokerOperation?
     /// Every operation still in progress, oldest first.
-    func openOperations() async throws -> [Operation]
+    func openOperations() async throws -> [BrokerOperation]
 
     /// A page of instances.
     func instances(_ filter: InstanceFilter, page: PageRequest) async throws -> Page<Instance>
@@ -53,22 +53,22 @@ public struct InstanceAggregate: Sendable, Equatable {
     /// Bindings not yet deleted.
     public var bindings: [Binding]
     /// Operations in progress on the instance or its bindings.
-    public var openOperations: [Operation]
+    public var openOperations: [BrokerOperation]
 
     /// Creates an aggregate.
-    public init(instance: Instance, bindings: [Binding], openOperations: [Operation]) {
+    public init(instance: Instance, bindings: [Binding], openOperations: [BrokerOperation]) {
         self.instance = instance
         self.bindings = bindings
         self.openOperations = openOperations
     }
 
     /// The open instance operation of a kind.
-    public func openOperation(_ kind: OperationKind) -> Operation? {
+    public func openOperation(_ kind: OperationKind) -> BrokerOperation? {
         openOperations.first { $0.kind == kind && $0.bindingID == nil }
     }
 
     /// The open operation of a kind on a binding.
-    public func openOperation(_ kind: OperationKind, binding id: String) -> Operation? {
+    public func openOperation(_ kind: OperationKind, binding id: String) -> BrokerOperation? {
         openOperations.first { $0.kind == kind && $0.bindingID == id }
     }
 
@@ -84,13 +84,13 @@ public struct LedgerWrite: Sendable, Equatable {
     public var instance: Instance?
     /// Binding rows, inserted or replaced.
     public var bindings: [Binding]
-    /// Operation rows, inserted or replaced.
-    public var operations: [Operation]
+    /// BrokerOperation rows, inserted or replaced.
+    public var operations: [BrokerOperation]
     /// Events to append.
     public var events: [NewEvent]
 
     /// Creates a write.
-    public init(instance: Instance? = nil, bindings: [Binding] = [], operations: [Operation] = [], events: [NewEvent] = []) {
+    public init(instance: Instance? = nil, bindings: [Binding] = [], operations: [BrokerOperation] = [], events: [NewEvent] = []) {
         self.instance = instance
         self.bindings = bindings
         self.operations = operations

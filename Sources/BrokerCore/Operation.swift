@@ -1,7 +1,7 @@
 import Foundation
 
 /// An entry in the operation journal: written before a provider is called, finished after.
-public struct Operation: Sendable, Equatable {
+public struct BrokerOperation: Sendable, Equatable {
     /// Opaque id handed to platforms that poll (OSB `operation`).
     public var id: String
     /// What it does.
