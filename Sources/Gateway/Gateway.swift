@@ -1,0 +1,120 @@
+import BrokerCore
+import Foundation
+import Hummingbird
+import LedgerSQLite
+import Logging
+import ServiceLifecycle
+
+/// The assembled server: configuration, secrets, ledger, broker and router.
+public struct Gateway {
+    /// The configuration it runs with.
+    public let configuration: GatewayConfiguration
+    /// The secrets it runs with.
+    public let secrets: ResolvedSecrets
+    /// The broker every front-end calls.
+    public let broker: Broker
+    /// The ledger.
+    public let ledger: SQLiteLedger
+    /// The router with every route mounted.
+    public let router: Router<BasicRequestContext>
+    /// The logger.
+    public let logger: Logger
+
+    /// Opens the ledger, registers the configured providers and mounts every route.
+    public static func build(configuration: GatewayConfiguration, logger: Logger? = nil) async throws -> Gateway {
+        var logger = logger ?? Logger(label: "polybroker")
+        logger.logLevel = configuration.logLevel
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let secrets = try ResolvedSecrets.resolve(for: configuration)
+        let ledgerFile = configuration.ledger.file.hasPrefix("/")
+            ? configuration.ledger.file : configuration.dataDirectory.appendingPathComponent(configuration.ledger.file).path
+        let ledger = try SQLiteLedger(
+            path: ledgerFile, sealer: AESGCMSealer(key: secrets.ledgerKey),
+            durability: configuration.ledger.durability == "normal" ? .normal : .full)
+        let broker = Broker(
+            catalog: configuration.catalog, ledger: ledger, plugins: Plugins.installed, dataDirectory: configuration.dataDirectory,
+            configuration: configuration.broker, logger: logger)
+        try await broker.registerConfiguredProviders(configuration.providers)
+
+        let routes = RouteTable()
+        let router = Router()
+        router.add(middleware: GatewayMiddleware(maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: []))
+        HealthRoutes(broker: broker).mount(on: router)
+        routes.load(router.routes)
+        return Gateway(configuration: configuration, secrets: secrets, broker: broker, ledger: ledger, router: router, logger: logger)
+    }
+
+    /// The Hummingbird application: resumes unfinished operations before it listens, and on
+    /// shutdown lets requests finish, then background work, then closes the ledger.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        var application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "polybroker"),
+            services: [BrokerService(broker: broker, ledger: ledger, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let broker = self.broker
+        let logger = self.logger
+        application.beforeServerStarts {
+            let resumed = try await broker.resumeOpenOperations()
+            if resumed > 0 { logger.notice("gateway.recovery.resumed", metadata: ["operations": "\(resumed)"]) }
+        }
+        return application
+    }
+}
+
+/// Builds the application `serve` runs and the tests drive.
+public func buildApplication(configuration: GatewayConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    try await Gateway.build(configuration: configuration, logger: logger).makeApplication()
+}
+
+/// Keeps the broker's background work and the ledger in the service group's life cycle.
+struct BrokerService: Service {
+    let broker: Broker
+    let ledger: SQLiteLedger
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        if !(await broker.drain(timeout: .seconds(20))) {
+            logger.warning("gateway.shutdown.work-left", metadata: ["note": "unfinished operations resume on the next start"])
+        }
+        try await ledger.close()
+        logger.info("gateway.shutdown.ledger-closed")
+    }
+}
+
+/// `GET /healthz` and `GET /readyz`, without authentication.
+struct HealthRoutes {
+    let broker: Broker
+
+    func mount(on router: Router<BasicRequestContext>) {
+        /// GET /healthz → 200 `{"status":"ok"}` while the process runs.
+        router.get("healthz") { _, _ in
+            JSONResponse.make(.ok, ["status": "ok"])
+        }
+        /// GET /readyz → 200 when the ledger answers, else 503; lists each provider's health (no secrets).
+        router.get("readyz") { _, _ in
+            let ledgerUp = await broker.ledgerIsReachable()
+            var providers: [JSONValue] = []
+            if ledgerUp, let report = try? await broker.providerHealth() {
+                for (provider, health) in report {
+                    var entry: [String: JSONValue] = [
+                        "id": .string(provider.id), "kind": .string(provider.kind), "status": .string(provider.status.rawValue),
+                    ]
+                    if case .unhealthy(let reason) = health {
+                        entry["health"] = "unhealthy"
+                        entry["reason"] = .string(reason)
+                    } else {
+                        entry["health"] = "healthy"
+                    }
+                    providers.append(.object(entry))
+                }
+            }
+            return JSONResponse.make(
+                ledgerUp ? .ok : .serviceUnavailable,
+                ["status": .string(ledgerUp ? "ready" : "not ready"), "ledger": .string(ledgerUp ? "ok" : "unreachable"), "providers": .array(providers)])
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import BrokerCore
+import SQLiteProvider
+import StaticProvider
+
+/// The provider plugin kinds this build installs.
+public enum Plugins {
+    /// Every installed factory, by kind.
+    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory])
+}
