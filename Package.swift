@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "Gateway",
+                "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerSQLiteTests",
-            dependencies: ["BrokerCore", "LedgerSQLite", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BrokerCore", "LedgerSQLite", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings
         ),
         .testTarget(
@@ -103,8 +103,10 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "BrokerCore", "TestSupport",
+                "Gateway", "BrokerCore", "TestSupport", "LedgerSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
