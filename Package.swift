@@ -16,6 +16,22 @@ func provider(_ name: String, _ dependencies: [Target.Dependency] = []) -> Targe
     )
 }
 
+/// A protocol front-end target in `Protocols/<name>`: BrokerCore, Hummingbird and the shared HTTP helpers.
+func frontEnd(_ name: String) -> Target {
+    .target(
+        name: "\(name)FrontEnd",
+        dependencies: [
+            "BrokerCore", "FrontEndSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Protocols/\(name)",
+        resources: [.copy("openapi.yaml")],
+        swiftSettings: settings
+    )
+}
+
 let package = Package(
     name: "polybroker",
     platforms: [.macOS(.v15)],
@@ -49,12 +65,24 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "FrontEndSupport",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
+        frontEnd("OSB"),
         provider("SQLite", [.product(name: "GRDB", package: "GRDB.swift")]),
         provider("Static"),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -98,6 +126,18 @@ let package = Package(
         .testTarget(
             name: "ProviderTests",
             dependencies: ["BrokerCore", "SQLiteProvider", "StaticProvider", "TestSupport"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "OSBFrontEndTests",
+            dependencies: [
+                "OSBFrontEnd", "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: settings
         ),
         .testTarget(

@@ -44,11 +44,10 @@ extension Broker {
         let decision: ProvisionDecision
         do {
             decision = try await ledger.mutate(key) { aggregate in
-                if let aggregate {
+                // A deleted instance's id may be provisioned again: Kubernetes retries a create
+                // with the same id after its orphan mitigation deleted the first attempt.
+                if let aggregate, aggregate.instance.state != .deleted {
                     let existing = aggregate.instance
-                    if existing.state == .deleted {
-                        throw BrokerError.conflict("service instance '\(existing.id)' was deleted; its id cannot be reused")
-                    }
                     guard existing.identity == identity, command.name == nil || command.name == existing.name else {
                         throw BrokerError.conflict("service instance '\(key)' already exists with different attributes")
                     }

@@ -1,8 +1,10 @@
 import BrokerCore
 import Foundation
+import FrontEndSupport
 import Hummingbird
 import LedgerSQLite
 import Logging
+import OSBFrontEnd
 import ServiceLifecycle
 
 /// The assembled server: configuration, secrets, ledger, broker and router.
@@ -36,10 +38,22 @@ public struct Gateway {
             configuration: configuration.broker, logger: logger)
         try await broker.registerConfiguredProviders(configuration.providers)
 
+        var osbConfiguration = OSBConfiguration(
+            username: configuration.username, password: secrets.password, tenant: secrets.platformTenant)
+        _ = osbConfiguration.apply(configuration.frontends["osb"])
+        let catalogProblems = OSBFrontEnd.problems(in: configuration.catalog)
+        guard catalogProblems.isEmpty else {
+            throw ConfigurationError(problems: catalogProblems.map { ConfigProblem(path: "offerings", message: "Cloud Foundry would refuse the catalog: \($0)") })
+        }
+        let osbPrefix = configuration.prefix(of: "osb")
+
         let routes = RouteTable()
         let router = Router()
-        router.add(middleware: GatewayMiddleware(maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: []))
+        router.add(
+            middleware: GatewayMiddleware(
+                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render)]))
         HealthRoutes(broker: broker).mount(on: router)
+        OSBFrontEnd(broker: broker, configuration: osbConfiguration).mount(on: router.group(RouterPath(String(osbPrefix.dropFirst()))))
         routes.load(router.routes)
         return Gateway(configuration: configuration, secrets: secrets, broker: broker, ledger: ledger, router: router, logger: logger)
     }

@@ -1,13 +1,10 @@
 import BrokerCore
 import Foundation
+import FrontEndSupport
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-
-/// Renders an error the gateway itself detects (unknown path, wrong method, body too large,
-/// an unexpected fault) in the wire format of the front-end that owns the path.
-public typealias ErrorRenderer = @Sendable (_ status: HTTPResponse.Status, _ message: String, _ request: Request, _ requestID: String) -> Response
 
 /// The known routes, to tell a wrong method (405) from an unknown path (404).
 final class RouteTable: @unchecked Sendable {

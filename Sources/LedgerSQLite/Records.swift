@@ -23,6 +23,7 @@ enum InstanceRecord {
                     parameters, context, identity, tags, metadata, user, dashboardURL, providerState, createdAt, updatedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, offeringID = excluded.offeringID,
+                    createdBy = excluded.createdBy, createdAt = excluded.createdAt,
                     planID = excluded.planID, providerID = excluded.providerID, tenant = excluded.tenant,
                     state = excluded.state, failure = excluded.failure, parameters = excluded.parameters,
                     context = excluded.context, identity = excluded.identity, tags = excluded.tags,

@@ -2,6 +2,7 @@ import BrokerCore
 import Crypto
 import Foundation
 import Logging
+import OSBFrontEnd
 
 /// Loads `config/polybroker.yaml`, lays the environment over it and checks the result.
 ///
@@ -134,6 +135,8 @@ struct CatalogParser {
             }
         }
 
+        var osb = OSBConfiguration(username: "", password: "", tenant: "")
+        for problem in osb.apply(frontends["osb"]) { reader.problem("frontends.osb.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
         let logLevelText = reader.string(root, "log_level", at: "") ?? "info"
         let logLevel = Logger.Level(rawValue: logLevelText.lowercased())
         if logLevel == nil { reader.problem("log_level", "must be one of trace, debug, info, notice, warning, error, critical") }
@@ -148,6 +151,9 @@ struct CatalogParser {
         }
         let providers = parseProviders(reader.list(root["providers"], at: "providers"))
         let catalog = parseCatalog(root, providerKinds: Set(providers.map(\.kind)))
+        if reader.problems.isEmpty {
+            for problem in OSBFrontEnd.problems(in: catalog) { reader.problem("offerings", "Cloud Foundry would refuse the catalog: \(problem)") }
+        }
         let username = reader.string(auth, "username", at: "auth") ?? "polybroker"
         if username.isEmpty || username.contains(":") { reader.problem("auth.username", "must be non-empty and contain no ':'") }
 
