@@ -68,7 +68,7 @@ extension Broker {
         case .exists(let binding, let operation):
             return .alreadyExists(binding, operation)
         case .start(let instance, let binding, let operation):
-            let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
+            let budget = waitBudget(asynchronous: plan(of: instance)?.1.isAsynchronous == true, acceptsIncomplete: command.acceptsIncomplete)
             let settled = try await launch(operation.id, budget: budget) {
                 await self.runBind(instanceID: instance.id, bindingID: bindingID, operationID: operation.id)
             }

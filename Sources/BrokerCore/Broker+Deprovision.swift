@@ -53,7 +53,7 @@ extension Broker {
         } catch {
             throw brokerError(fromLedger: error)
         }
-        let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
+        let budget = waitBudget(asynchronous: plan(of: instance)?.1.isAsynchronous == true, acceptsIncomplete: command.acceptsIncomplete)
         let settled: BrokerOperation
         if isNew {
             logger.info("broker.deprovision.started", metadata: ["instance-id": "\(instance.id)", "request-id": "\(command.origin.requestID ?? "-")"])

@@ -73,7 +73,7 @@ extension Broker {
             return .alreadyExists(instance, operation)
         case .start(let instance, let operation):
             logger.info("broker.provision.started", metadata: ["instance-id": "\(id)", "request-id": "\(command.origin.requestID ?? "-")"])
-            let settled = try await launch(operation.id, budget: waitBudget(plan: plan, acceptsIncomplete: command.acceptsIncomplete)) {
+            let settled = try await launch(operation.id, budget: waitBudget(asynchronous: plan.isAsynchronous, acceptsIncomplete: command.acceptsIncomplete)) {
                 await self.runProvision(instanceID: id, operationID: operation.id)
             }
             switch settled.state {

@@ -66,7 +66,7 @@ extension Broker {
         } catch {
             throw brokerError(fromLedger: error)
         }
-        let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
+        let budget = waitBudget(asynchronous: plan(of: instance)?.1.isAsynchronous == true, acceptsIncomplete: command.acceptsIncomplete)
         let settled: BrokerOperation
         if isNew {
             settled = try await launch(operation.id, budget: budget) {

@@ -90,7 +90,10 @@ extension Broker {
         case .unchanged(let instance):
             return .unchanged(instance)
         case .running(let instance, let operation, let isNew):
-            let budget = waitBudget(plan: plan(of: instance)?.1, acceptsIncomplete: command.acceptsIncomplete)
+            let current = plan(of: instance)
+            let target = current?.0.plans.first { $0.id == operation.request["plan"]?.stringValue }
+            let asynchronous = current?.1.isAsynchronous == true || target?.isAsynchronous == true
+            let budget = waitBudget(asynchronous: asynchronous, acceptsIncomplete: command.acceptsIncomplete)
             let settled: BrokerOperation
             if isNew {
                 settled = try await launch(operation.id, budget: budget) {

@@ -96,9 +96,9 @@ public final class Broker: Sendable {
     }
 
     /// How long a caller waits for the work it started.
-    func waitBudget(plan: Plan?, acceptsIncomplete: Bool) -> Duration {
+    func waitBudget(asynchronous: Bool, acceptsIncomplete: Bool) -> Duration {
         if acceptsIncomplete {
-            return plan?.isAsynchronous == true ? .zero : configuration.asyncBudget
+            return asynchronous ? .zero : configuration.asyncBudget
         }
         return configuration.syncTimeout
     }

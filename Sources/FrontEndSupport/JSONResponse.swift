@@ -23,7 +23,7 @@ public enum JSONResponse {
     /// A plain-text response (`text/plain; charset=utf-8`).
     public static func text(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
         var fields = headers
-        fields[.contentType] = "text/plain; charset=utf-8"
+        if fields[.contentType] == nil { fields[.contentType] = "text/plain; charset=utf-8" }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -22,6 +22,21 @@ public struct Gateway {
     /// The logger.
     public let logger: Logger
 
+    /// What tests and tools need from a running gateway, safe to share across tasks.
+    public struct Handle: Sendable {
+        /// The broker.
+        public let broker: Broker
+        /// The configuration.
+        public let configuration: GatewayConfiguration
+        /// The platform tenant.
+        public let platformTenant: String
+    }
+
+    /// The shareable part of the gateway.
+    public var handle: Handle {
+        Handle(broker: broker, configuration: configuration, platformTenant: secrets.platformTenant)
+    }
+
     /// Opens the ledger, registers the configured providers and mounts every route.
     public static func build(configuration: GatewayConfiguration, logger: Logger? = nil) async throws -> Gateway {
         var logger = logger ?? Logger(label: "polybroker")
