@@ -77,12 +77,13 @@ let package = Package(
             swiftSettings: settings
         ),
         frontEnd("OSB"),
+        frontEnd("Tsuru"),
         provider("SQLite", [.product(name: "GRDB", package: "GRDB.swift")]),
         provider("Static"),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -96,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "polybroker",
             dependencies: [
-                "Gateway", "BrokerCore",
+                "Gateway", "BrokerCore", "TsuruFrontEnd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -136,6 +137,18 @@ let package = Package(
             name: "OSBFrontEndTests",
             dependencies: [
                 "OSBFrontEnd", "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "TsuruFrontEndTests",
+            dependencies: [
+                "TsuruFrontEnd", "OSBFrontEnd", "Gateway", "BrokerCore", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

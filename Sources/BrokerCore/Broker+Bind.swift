@@ -161,3 +161,34 @@ extension Broker {
         }
     }
 }
+
+extension Broker {
+    /// Records or forgets a unit host on an app's binding, without calling the provider
+    /// (tsuru's unit bind and unbind). Returns the binding, or nil when the app has none.
+    ///
+    /// - tsuru: `POST|DELETE /resources/:name/bind` with `unit-host`.
+    public func recordUnit(
+        _ unit: String, adding: Bool, instance key: InstanceKey, where matches: @escaping @Sendable (Binding) -> Bool
+    ) async throws(BrokerError) -> Binding? {
+        do {
+            return try await ledger.mutate(key) { aggregate in
+                guard let aggregate, aggregate.instance.state != .deleted else {
+                    throw BrokerError.instanceNotFound(key.description)
+                }
+                guard var binding = aggregate.bindings.first(where: matches) ?? (adding ? nil : aggregate.bindings.first(where: { $0.units.contains(unit) }))
+                else { return (.none, nil) }
+                let before = binding.units
+                if adding {
+                    if !binding.units.contains(unit) { binding.units.append(unit) }
+                } else {
+                    binding.units.removeAll { $0 == unit }
+                }
+                guard binding.units != before else { return (.none, binding) }
+                binding.updatedAt = Self.now()
+                return (LedgerWrite(bindings: [binding]), binding)
+            }
+        } catch {
+            throw brokerError(fromLedger: error)
+        }
+    }
+}

@@ -69,6 +69,10 @@ extension Broker {
                     instance.tenant = tenant
                     recorded = true
                 }
+                if let tags = command.tags, tags != instance.tags {
+                    instance.tags = tags
+                    recorded = true
+                }
                 let merged = Self.merge(instance.parameters, command.parameters)
                 if newPlan.id == currentPlan.id && merged == instance.parameters {
                     guard recorded else { return (.none, .unchanged(instance)) }

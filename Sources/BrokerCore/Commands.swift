@@ -75,6 +75,8 @@ public struct UpdateCommand: Sendable {
     public var context: JSONValue?
     /// New owning tenant; nil keeps it.
     public var tenant: String?
+    /// New tags; nil keeps them.
+    public var tags: [String]?
     /// Whether the caller can poll.
     public var acceptsIncomplete: Bool
     /// Who asks.
@@ -83,13 +85,14 @@ public struct UpdateCommand: Sendable {
     /// Creates a command.
     public init(
         instance: InstanceKey, plan: String? = nil, parameters: JSONValue? = nil, context: JSONValue? = nil,
-        tenant: String? = nil, acceptsIncomplete: Bool, origin: RequestOrigin
+        tenant: String? = nil, tags: [String]? = nil, acceptsIncomplete: Bool, origin: RequestOrigin
     ) {
         self.instance = instance
         self.plan = plan
         self.parameters = parameters
         self.context = context
         self.tenant = tenant
+        self.tags = tags
         self.acceptsIncomplete = acceptsIncomplete
         self.origin = origin
     }

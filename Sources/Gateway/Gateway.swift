@@ -5,6 +5,7 @@ import Hummingbird
 import LedgerSQLite
 import Logging
 import OSBFrontEnd
+import TsuruFrontEnd
 import ServiceLifecycle
 
 /// The assembled server: configuration, secrets, ledger, broker and router.
@@ -61,14 +62,19 @@ public struct Gateway {
             throw ConfigurationError(problems: catalogProblems.map { ConfigProblem(path: "offerings", message: "Cloud Foundry would refuse the catalog: \($0)") })
         }
         let osbPrefix = configuration.prefix(of: "osb")
+        var tsuruConfiguration = TsuruConfiguration(
+            username: configuration.username, password: secrets.password, tenant: secrets.platformTenant)
+        _ = tsuruConfiguration.apply(configuration.frontends["tsuru"])
+        let tsuruPrefix = configuration.prefix(of: "tsuru")
 
         let routes = RouteTable()
         let router = Router()
         router.add(
             middleware: GatewayMiddleware(
-                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render)]))
+                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render), (tsuruPrefix, TsuruFrontEnd.render)]))
         HealthRoutes(broker: broker).mount(on: router)
         OSBFrontEnd(broker: broker, configuration: osbConfiguration).mount(on: router.group(RouterPath(String(osbPrefix.dropFirst()))))
+        TsuruFrontEnd(broker: broker, configuration: tsuruConfiguration).mount(on: router.group(RouterPath(String(tsuruPrefix.dropFirst()))))
         routes.load(router.routes)
         return Gateway(configuration: configuration, secrets: secrets, broker: broker, ledger: ledger, router: router, logger: logger)
     }

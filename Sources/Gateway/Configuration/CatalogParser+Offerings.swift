@@ -79,6 +79,10 @@ extension CatalogParser {
         }
         let metadata = members["metadata"].flatMap { $0.isNull ? nil : $0 }
         if let metadata, metadata.objectValue == nil { reader.problem("\(path).metadata", "must be a mapping") }
+        let credentialNames = reader.stringMap(members, "credential_names", at: path)
+        for (key, variable) in credentialNames.sorted(by: { $0.key < $1.key }) where variable.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) == nil {
+            reader.problem("\(path).credential_names.\(key)", "'\(variable)' is not a valid environment variable name")
+        }
         return Offering(
             id: reader.string(members, "id", at: path) ?? ConfigLoader.stableID("offering:\(name)"), name: name,
             description: reader.string(members, "description", at: path) ?? name,
@@ -88,7 +92,7 @@ extension CatalogParser {
             bindingsRetrievable: reader.bool(members, "bindings_retrievable", at: path) ?? true,
             allowContextUpdates: reader.bool(members, "allow_context_updates", at: path) ?? false, metadata: metadata,
             providerSelector: ProviderSelector(kind: kind, tags: provider.map { reader.strings($0, "tags", at: "\(path).provider") } ?? []),
-            credentialNames: reader.stringMap(members, "credential_names", at: path), plans: plans)
+            credentialNames: credentialNames, plans: plans)
     }
 
     mutating func parsePlan(_ item: JSONValue, offering: String, at path: String) -> Plan? {

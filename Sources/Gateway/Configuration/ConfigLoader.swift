@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import OSBFrontEnd
+import TsuruFrontEnd
 
 /// Loads `config/polybroker.yaml`, lays the environment over it and checks the result.
 ///
@@ -137,6 +138,8 @@ struct CatalogParser {
 
         var osb = OSBConfiguration(username: "", password: "", tenant: "")
         for problem in osb.apply(frontends["osb"]) { reader.problem("frontends.osb.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
+        var tsuru = TsuruConfiguration(username: "", password: "", tenant: "")
+        for problem in tsuru.apply(frontends["tsuru"]) { reader.problem("frontends.tsuru.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
         let logLevelText = reader.string(root, "log_level", at: "") ?? "info"
         let logLevel = Logger.Level(rawValue: logLevelText.lowercased())
         if logLevel == nil { reader.problem("log_level", "must be one of trace, debug, info, notice, warning, error, critical") }
