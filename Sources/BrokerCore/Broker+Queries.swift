@@ -22,27 +22,35 @@ extension Broker {
     ///
     /// - OSB: `GET /v2/service_instances/:id/last_operation` · tsuru: `GET /resources/:name/status`.
     public func lastOperation(instance key: InstanceKey, operationID: String? = nil) async throws(BrokerError) -> (Instance, BrokerOperation?)? {
-        guard let aggregate = try await instance(key) else { return nil }
-        let instance = aggregate.instance
+        guard let first = try await instance(key)?.instance else { return nil }
+        var operation: BrokerOperation?
         if let operationID, let named = try await withLedger({ try await self.ledger.operation(id: operationID) }),
-            named.instanceID == instance.id, named.bindingID == nil
+            named.instanceID == first.id, named.bindingID == nil
         {
-            return (instance, named)
+            operation = named
+        } else {
+            operation = try await withLedger { try await self.ledger.latestOperation(instanceID: first.id, bindingID: nil) }
         }
-        return (instance, try await withLedger { try await self.ledger.latestOperation(instanceID: instance.id, bindingID: nil) })
+        // The instance is read again after the operation, so a finished operation is never
+        // paired with the state from before it finished.
+        let instance = try await self.instance(.id(first.id))?.instance ?? first
+        return (instance, operation)
     }
 
     /// The operation a platform polls for a binding.
     ///
     /// - OSB: `GET …/service_bindings/:bid/last_operation`.
     public func lastBindingOperation(bindingID: String, operationID: String? = nil) async throws(BrokerError) -> (Binding, BrokerOperation?)? {
-        guard let binding = try await binding(id: bindingID) else { return nil }
+        guard let first = try await binding(id: bindingID) else { return nil }
+        var operation: BrokerOperation?
         if let operationID, let named = try await withLedger({ try await self.ledger.operation(id: operationID) }),
             named.bindingID == bindingID
         {
-            return (binding, named)
+            operation = named
+        } else {
+            operation = try await withLedger { try await self.ledger.latestOperation(instanceID: first.instanceID, bindingID: bindingID) }
         }
-        return (binding, try await withLedger { try await self.ledger.latestOperation(instanceID: binding.instanceID, bindingID: bindingID) })
+        return (try await binding(id: bindingID) ?? first, operation)
     }
 
     /// A page of instances.

@@ -92,7 +92,8 @@ struct AsyncAndConcurrencyTests {
             }
             operations.append(operation)
         }
-        // Then none is refused, and all finish once the backend answers
+        // Then none is refused: all three reach the backend at once, and all finish once it answers
+        for _ in 0..<200 where harness.backend.count("bind") < 3 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(harness.backend.count("bind") == 3)
         harness.backend.open("bind")
         for operation in operations { #expect(try await harness.finish(operation)?.state == .succeeded) }
