@@ -25,6 +25,7 @@ func frontEnd(_ name: String) -> Target {
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ],
         path: "Protocols/\(name)",
         resources: [.copy("openapi.yaml")],

@@ -4,6 +4,9 @@ import Foundation
 actor WorkTracker {
     private var running: [UUID: Task<Void, Never>] = [:]
     private var waiters: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    /// Operations signalled lately, so a waiter that arrives just after the signal does not sleep.
+    private var recentlyFinished: Set<String> = []
+    private var finishOrder: [String] = []
 
     /// Starts work that outlives the request that asked for it.
     func run(_ work: @escaping @Sendable () async -> Void) {
@@ -23,11 +26,16 @@ actor WorkTracker {
 
     /// Wakes everybody waiting for an operation.
     func signal(_ operationID: String) {
+        if recentlyFinished.insert(operationID).inserted {
+            finishOrder.append(operationID)
+            if finishOrder.count > 4096 { recentlyFinished.remove(finishOrder.removeFirst()) }
+        }
         waiters.removeValue(forKey: operationID)?.values.forEach { $0.resume() }
     }
 
     /// Waits until the operation is signalled or the duration passes, whichever is first.
     func wait(for operationID: String, upTo duration: Duration) async {
+        if recentlyFinished.contains(operationID) { return }
         let token = UUID()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             waiters[operationID, default: [:]][token] = continuation

@@ -3,6 +3,7 @@ import BrokerCore
 import FrontEndSupport
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 extension OSBFrontEnd {
     func mountCatalog<Context: RequestContext>(on api: RouterGroup<Context>) {
@@ -11,7 +12,9 @@ extension OSBFrontEnd {
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == catalog.etag }) {
                 return Response(status: .notModified, headers: [.eTag: catalog.etag])
             }
-            return JSONResponse.make(.ok, catalog.body, headers: [.eTag: catalog.etag])
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .eTag: catalog.etag],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: catalog.bytes)))
         }
     }
 }

@@ -5,11 +5,14 @@ import FrontEndSupport
 /// The `GET /v2/catalog` body, rendered once, with its ETag.
 struct CatalogDocument: Sendable {
     let body: JSONValue
+    /// The encoded body, made once: the catalog never changes while the server runs.
+    let bytes: Data
     let etag: String
 
     init(_ catalog: Catalog, compat215: Bool) {
         body = ["services": .array(catalog.offerings.map { Self.service($0, compat215: compat215) })]
-        etag = "\"\(sha256Hex(JSONResponse.encode(body)).prefix(32))\""
+        bytes = JSONResponse.encode(body)
+        etag = "\"\(sha256Hex(bytes).prefix(32))\""
     }
 
     static func service(_ offering: Offering, compat215: Bool) -> JSONValue {
