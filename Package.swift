@@ -33,6 +33,22 @@ func frontEnd(_ name: String) -> Target {
     )
 }
 
+/// The live-port tests of a front-end, with their `Fixtures` folder.
+func frontEndTests(_ name: String) -> Target {
+    .testTarget(
+        name: "\(name)FrontEndTests",
+        dependencies: [
+            .target(name: "\(name)FrontEnd"), "Gateway", "BrokerCore", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ],
+        resources: [.copy("Fixtures")],
+        swiftSettings: settings
+    )
+}
+
 let package = Package(
     name: "polybroker",
     platforms: [.macOS(.v15)],
@@ -134,30 +150,8 @@ let package = Package(
             dependencies: ["BrokerCore", "SQLiteProvider", "StaticProvider", "TestSupport"],
             swiftSettings: settings
         ),
-        .testTarget(
-            name: "OSBFrontEndTests",
-            dependencies: [
-                "OSBFrontEnd", "Gateway", "BrokerCore", "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            resources: [.copy("Fixtures")],
-            swiftSettings: settings
-        ),
-        .testTarget(
-            name: "TsuruFrontEndTests",
-            dependencies: [
-                "TsuruFrontEnd", "OSBFrontEnd", "Gateway", "BrokerCore", "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            resources: [.copy("Fixtures")],
-            swiftSettings: settings
-        ),
+        frontEndTests("OSB"),
+        frontEndTests("Tsuru"),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import BrokerCore
+import FrontEndSupport
 
 /// Settings of the `/cf` front-end (`frontends.osb` in the configuration file).
 public struct OSBConfiguration: Sendable {
@@ -47,10 +48,7 @@ public struct OSBConfiguration: Sendable {
     /// Applies `frontends.osb` settings; returns one problem per bad key (`key: message`).
     public mutating func apply(_ settings: JSONValue?) -> [String] {
         guard let members = settings?.objectValue else { return [] }
-        var problems: [String] = []
-        for key in members.keys.sorted() where !Self.keys.contains(key) {
-            problems.append("\(key): unknown key (expected one of: \(Self.keys.sorted().joined(separator: ", ")))")
-        }
+        var problems = FrontEndSettings.unknownKeys(in: members, allowed: Self.keys)
         if let value = members["missing_version_status"] {
             if let status = value.integerValue ?? value.stringValue.flatMap({ Int64($0) }), status == 400 || status == 412 {
                 missingVersionStatus = Int(status)

@@ -46,12 +46,7 @@ public struct OSBFrontEnd: Sendable {
     }
 
     /// The OpenAPI document shipped in `Protocols/OSB/openapi.yaml`.
-    static let openAPIDocument: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-            let text = try? String(contentsOf: url, encoding: .utf8)
-        else { return "openapi: 3.0.3\n" }
-        return text
-    }()
+    static let openAPIDocument = FrontEndSettings.openAPIDocument(in: .module)
 
     /// Runs a core call, mapping its error for this endpoint.
     func call<T: Sendable>(_ operation: OSBOperation, _ body: () async throws(BrokerError) -> T) async throws(OSBError) -> T {

@@ -1,4 +1,5 @@
 import BrokerCore
+import FrontEndSupport
 
 /// Settings of the `/tsuru` front-end (`frontends.tsuru` in the configuration file).
 public struct TsuruConfiguration: Sendable {
@@ -28,10 +29,7 @@ public struct TsuruConfiguration: Sendable {
     /// Applies `frontends.tsuru` settings; returns one problem per bad key (`key: message`).
     public mutating func apply(_ settings: JSONValue?) -> [String] {
         guard let members = settings?.objectValue else { return [] }
-        var problems: [String] = []
-        for key in members.keys.sorted() where !Self.keys.contains(key) {
-            problems.append("\(key): unknown key (expected one of: \(Self.keys.sorted().joined(separator: ", ")))")
-        }
+        var problems = FrontEndSettings.unknownKeys(in: members, allowed: Self.keys)
         if let value = members["request_id_header"] {
             if let name = value.stringValue, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) {
                 requestIDHeader = name

@@ -35,12 +35,7 @@ public struct TsuruFrontEnd: Sendable {
         JSONResponse.text(status, message.replacingOccurrences(of: "\n", with: " "))
     }
 
-    static let openAPIDocument: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-            let text = try? String(contentsOf: url, encoding: .utf8)
-        else { return "openapi: 3.0.3\n" }
-        return text
-    }()
+    static let openAPIDocument = FrontEndSettings.openAPIDocument(in: .module)
 
     /// The offering named in the path (the middleware has checked it exists).
     func offering(_ context: some RequestContext) throws -> Offering {

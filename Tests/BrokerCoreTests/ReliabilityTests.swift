@@ -33,8 +33,8 @@ struct ReliabilityTests {
         guard case .accepted(_, let operation) = try await harness.provision(id: "i-1") else { Issue.record("not accepted"); return }
         // The process dies while the provider works: the intent is in the ledger, the outcome is not
         let restarted = try await harness.restarted()
-        harness.backend.open("provision")
         #expect(try await restarted.broker.resumeOpenOperations() == 1)
+        harness.backend.open("provision")
         #expect(try await restarted.broker.awaitOperation(operation.id, timeout: .seconds(10))?.state == .succeeded)
         #expect(try await restarted.state("i-1") == .ready)
         // The provider saw the call twice (idempotent), the backend holds one resource
