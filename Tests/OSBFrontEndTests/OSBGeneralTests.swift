@@ -129,4 +129,17 @@ struct OSBGeneralTests {
             #expect(String(buffer: response.body).hasPrefix("openapi: 3"))
         }
     }
+
+    @Test func g7G16UnknownFieldsAreIgnoredAndPathIDsArePercentDecoded() async throws {
+        try await OSBFixture.withServer { osb, handle in
+            var body = OSBFixture.provision().objectValue!
+            body["x-vendor-extension"] = ["anything": [1, 2]]
+            body["context"] = ["platform": "kubernetes", "namespace": "ns-1", "clusterid": "c-1"]
+            let reply = try await osb.send(.put, "service_instances/a%20b%3Ac", body: .object(body))
+            #expect(reply.status == .created)
+            let instance = try #require(try await handle.broker.instance(.id("a b:c"))?.instance)
+            #expect(instance.context["context"]?["namespace"] == "ns-1")
+            #expect(try await osb.send(.get, "service_instances/a%20b%3Ac").status == .ok)
+        }
+    }
 }
