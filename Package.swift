@@ -17,10 +17,10 @@ func provider(_ name: String, _ dependencies: [Target.Dependency] = []) -> Targe
 }
 
 /// A protocol front-end target in `Protocols/<name>`: BrokerCore, Hummingbird and the shared HTTP helpers.
-func frontEnd(_ name: String) -> Target {
+func frontEnd(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
     .target(
         name: "\(name)FrontEnd",
-        dependencies: [
+        dependencies: extra + [
             "BrokerCore", "FrontEndSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -95,12 +95,13 @@ let package = Package(
         ),
         frontEnd("OSB"),
         frontEnd("Tsuru"),
+        frontEnd("Apcera", [.product(name: "Crypto", package: "swift-crypto")]),
         provider("SQLite", [.product(name: "GRDB", package: "GRDB.swift")]),
         provider("Static"),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -152,6 +153,7 @@ let package = Package(
         ),
         frontEndTests("OSB"),
         frontEndTests("Tsuru"),
+        frontEndTests("Apcera"),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

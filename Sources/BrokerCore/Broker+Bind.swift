@@ -30,10 +30,8 @@ extension Broker {
                 }
                 if plan.isAsynchronous && !command.acceptsIncomplete { throw BrokerError.asyncRequired }
                 try SchemaValidator.validate(command.parameters, against: plan.schemas.bindingCreate)
-                let identity: JSONValue = [
-                    "instance": .string(instance.id), "app": command.appKey.map(JSONValue.string) ?? .null,
-                    "parameters": command.parameters, "protocol": command.identity,
-                ]
+                let identity = Self.bindIdentity(
+                    instanceID: instance.id, appKey: command.appKey, parameters: command.parameters, protocolIdentity: command.identity)
                 if let existing = aggregate.binding(bindingID) {
                     guard existing.identity == identity else {
                         throw BrokerError.conflict("binding '\(bindingID)' already exists with different attributes")
@@ -78,6 +76,11 @@ extension Broker {
             case .failed: throw .providerFailed(settled.description ?? "binding failed")
             }
         }
+    }
+
+    /// What makes a repeated bind identical; also used to restore a binding from platform state.
+    public static func bindIdentity(instanceID: String, appKey: String?, parameters: JSONValue, protocolIdentity: JSONValue) -> JSONValue {
+        ["instance": .string(instanceID), "app": appKey.map(JSONValue.string) ?? .null, "parameters": parameters, "protocol": protocolIdentity]
     }
 
     /// Reads a binding that must exist.

@@ -12,10 +12,7 @@ extension Broker {
         let (offering, plan) = try catalog.resolve(offering: command.offering, plan: command.plan)
         if plan.isAsynchronous && !command.acceptsIncomplete { throw .asyncRequired }
         try SchemaValidator.validate(command.parameters, against: plan.schemas.instanceCreate)
-        let identity: JSONValue = [
-            "offering": .string(offering.id), "plan": .string(plan.id), "parameters": command.parameters,
-            "protocol": command.identity,
-        ]
+        let identity = Self.provisionIdentity(offeringID: offering.id, planID: plan.id, parameters: command.parameters, protocolIdentity: command.identity)
         let choice = await chooseProvider(for: offering, pinned: command.providerID, tenant: command.tenant)
         var attempts = 0
         while true {
@@ -85,6 +82,11 @@ extension Broker {
                 throw .providerFailed(settled.description ?? "provisioning failed")
             }
         }
+    }
+
+    /// What makes a repeated provision identical; also used to restore an instance from platform state.
+    public static func provisionIdentity(offeringID: String, planID: String, parameters: JSONValue, protocolIdentity: JSONValue) -> JSONValue {
+        ["offering": .string(offeringID), "plan": .string(planID), "parameters": parameters, "protocol": protocolIdentity]
     }
 
     /// Reads an instance that must exist.

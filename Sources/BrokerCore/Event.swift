@@ -70,10 +70,11 @@ public enum EventType {
     public static let sessionCreate = "session.create"
     public static let sessionTimeout = "session.timeout"
     public static let sessionRemove = "session.remove"
+    public static let stateRebuilt = "state.rebuilt"
 
     /// Every type, for validating filters.
     public static let all: [String] = [
         sessionCreate, sessionTimeout, sessionRemove, providerJoin, providerUpdate, providerTimeout, providerRemove,
-        instanceCreate, instanceUpdate, instanceDelete, instanceFail, bindingCreate, bindingDelete,
+        instanceCreate, instanceUpdate, instanceDelete, instanceFail, bindingCreate, bindingDelete, stateRebuilt,
     ]
 }

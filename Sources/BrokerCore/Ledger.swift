@@ -34,6 +34,7 @@ public protocol Ledger: Sendable {
     func events(_ filter: EventFilter, page: PageRequest) async throws -> Page<Event>
 
     /// Inserts or replaces a provider, appending the events in the same transaction.
+    /// Throws `LedgerError.uniqueViolation(field: "provider.name")` when another live provider has its name.
     func saveProvider(_ provider: Provider, events: [NewEvent]) async throws
     /// One provider by id.
     func provider(id: String) async throws -> Provider?
@@ -210,12 +211,15 @@ public struct ProviderFilter: Sendable, Equatable {
     public var tenant: String?
     /// Only providers carrying this tag.
     public var tag: String?
+    /// Include removed providers.
+    public var includeRemoved: Bool
 
     /// Creates a filter.
-    public init(kind: String? = nil, tenant: String? = nil, tag: String? = nil) {
+    public init(kind: String? = nil, tenant: String? = nil, tag: String? = nil, includeRemoved: Bool = false) {
         self.kind = kind
         self.tenant = tenant
         self.tag = tag
+        self.includeRemoved = includeRemoved
     }
 }
 

@@ -28,14 +28,17 @@ public struct Provider: Sendable, Equatable {
     public var createdAt: Date
     /// Time of the last change.
     public var updatedAt: Date
+    /// When it was removed; a removed provider is kept for history and its id is never reused.
+    public var removedAt: Date?
 
     /// Creates a provider value.
     public init(
         id: String, name: String, kind: String, params: JSONValue = .emptyObject, tags: [String] = [],
         metadata: [String: String] = [:], tenant: String? = nil, sessionID: String? = nil,
         source: ProviderSource, status: ProviderStatus = .online, statusReason: String? = nil,
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, removedAt: Date? = nil
     ) {
+        self.removedAt = removedAt
         self.id = id
         self.name = name
         self.kind = kind

@@ -6,6 +6,7 @@ import LedgerSQLite
 import Logging
 import OSBFrontEnd
 import TsuruFrontEnd
+import ApceraFrontEnd
 import ServiceLifecycle
 
 /// The assembled server: configuration, secrets, ledger, broker and router.
@@ -66,15 +67,20 @@ public struct Gateway {
             username: configuration.username, password: secrets.password, tenant: secrets.platformTenant)
         _ = tsuruConfiguration.apply(configuration.frontends["tsuru"])
         let tsuruPrefix = configuration.prefix(of: "tsuru")
+        var apceraConfiguration = ApceraConfiguration(
+            username: configuration.username, password: secrets.password, tenant: secrets.platformTenant, stateKey: secrets.apceraStateKey)
+        _ = apceraConfiguration.apply(configuration.frontends["apcera"])
+        let apceraPrefix = configuration.prefix(of: "apcera")
 
         let routes = RouteTable()
         let router = Router()
         router.add(
             middleware: GatewayMiddleware(
-                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render), (tsuruPrefix, TsuruFrontEnd.render)]))
+                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render), (tsuruPrefix, TsuruFrontEnd.render), (apceraPrefix, ApceraFrontEnd.render)]))
         HealthRoutes(broker: broker).mount(on: router)
         OSBFrontEnd(broker: broker, configuration: osbConfiguration).mount(on: router.group(RouterPath(String(osbPrefix.dropFirst()))))
         TsuruFrontEnd(broker: broker, configuration: tsuruConfiguration).mount(on: router.group(RouterPath(String(tsuruPrefix.dropFirst()))))
+        ApceraFrontEnd(broker: broker, configuration: apceraConfiguration).mount(on: router.group(RouterPath(String(apceraPrefix.dropFirst()))))
         routes.load(router.routes)
         return Gateway(configuration: configuration, secrets: secrets, broker: broker, ledger: ledger, router: router, logger: logger)
     }

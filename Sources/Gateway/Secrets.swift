@@ -14,6 +14,8 @@ public struct ResolvedSecrets: Sendable {
     public var platformTenant: String
     /// The key sealing credentials in the ledger.
     public var ledgerKey: SymmetricKey
+    /// The key of Apcera's state headers.
+    public var apceraStateKey: Data
     /// Files generated on this start, for the operator to be told about.
     public var generatedFiles: [String]
 
@@ -58,10 +60,20 @@ public struct ResolvedSecrets: Sendable {
             key = SymmetricKey(data: data)
             if created { generated.append(file) }
         }
+        let apceraKey: String
+        if let configured = configuration.frontends["apcera"]?["state_key"]?.stringValue {
+            apceraKey = configured
+        } else {
+            let (value, created) = try store.readOrCreate(atPath: configuration.dataDirectory.appendingPathComponent("apcera-state.key").path) {
+                SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+            }
+            apceraKey = value
+            if created { generated.append(configuration.dataDirectory.appendingPathComponent("apcera-state.key").path) }
+        }
         return ResolvedSecrets(
             password: password, registryTokens: tokens,
             platformTenant: configuration.platformTenant ?? tokens.first?.tenant ?? "default", ledgerKey: key,
-            generatedFiles: generated)
+            apceraStateKey: Data(apceraKey.utf8), generatedFiles: generated)
     }
 }
 

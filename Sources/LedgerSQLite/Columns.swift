@@ -43,7 +43,7 @@ enum Columns {
         let message = error.message ?? ""
         for (needle, field) in [
             ("binding.appKey", "binding.app"), ("instance.name", "instance.name"), ("instance.id", "instance.id"),
-            ("binding.id", "binding.id"), ("provider.id", "provider.id"), ("operation.id", "operation.id"),
+            ("binding.id", "binding.id"), ("provider.name", "provider.name"), ("provider.id", "provider.id"), ("operation.id", "operation.id"),
             ("session.id", "session.id"),
         ] where message.contains(needle) {
             return field

@@ -109,6 +109,13 @@ enum Migrations {
                     CREATE INDEX session_deadline ON session(deadline);
                     """)
         }
+        migrator.registerMigration("v2-provider-removal") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE provider ADD COLUMN removedAt INTEGER;
+                    CREATE UNIQUE INDEX provider_live_name ON provider(name) WHERE removedAt IS NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -140,7 +140,8 @@ enum ProviderRecord {
             id: row["id"], name: row["name"], kind: row["kind"], params: params, tags: Columns.strings(row["tags"]),
             metadata: Columns.map(row["metadata"]), tenant: row["tenant"], sessionID: row["sessionID"],
             source: ProviderSource(rawValue: row["source"]) ?? .config, status: ProviderStatus(rawValue: row["status"]) ?? .offline,
-            statusReason: row["statusReason"], createdAt: Columns.date(row["createdAt"]), updatedAt: Columns.date(row["updatedAt"]))
+            statusReason: row["statusReason"], createdAt: Columns.date(row["createdAt"]), updatedAt: Columns.date(row["updatedAt"]),
+            removedAt: (row["removedAt"] as Int64?).map(Columns.date))
     }
 
     static func upsert(_ provider: Provider, in db: Database, sealer: any SecretSealer) throws {
@@ -148,17 +149,19 @@ enum ProviderRecord {
         try db.execute(
             sql: """
                 INSERT INTO provider (id, name, kind, sealedParams, tags, metadata, tenant, sessionID, source, status,
-                    statusReason, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    statusReason, createdAt, updatedAt, removedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                     sealedParams = excluded.sealedParams, tags = excluded.tags, metadata = excluded.metadata,
                     tenant = excluded.tenant, sessionID = excluded.sessionID, source = excluded.source,
-                    status = excluded.status, statusReason = excluded.statusReason, updatedAt = excluded.updatedAt
+                    status = excluded.status, statusReason = excluded.statusReason, updatedAt = excluded.updatedAt,
+                    removedAt = excluded.removedAt
                 """,
             arguments: [
                 provider.id, provider.name, provider.kind, sealed, Columns.json(provider.tags), Columns.json(provider.metadata),
                 provider.tenant, provider.sessionID, provider.source.rawValue, provider.status.rawValue,
                 provider.statusReason, Columns.millis(provider.createdAt), Columns.millis(provider.updatedAt),
+                provider.removedAt.map(Columns.millis),
             ])
     }
 }

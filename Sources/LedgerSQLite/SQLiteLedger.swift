@@ -191,6 +191,7 @@ public final class SQLiteLedger: Ledger {
 
     public func providers(_ filter: ProviderFilter, page: PageRequest) async throws -> Page<Provider> {
         var query = Query(table: "provider", key: "id")
+        if !filter.includeRemoved { query.where("removedAt IS NULL") }
         if let kind = filter.kind { query.where("kind = ?", kind) }
         if let tenant = filter.tenant { query.where("(tenant IS NULL OR tenant = ?)", tenant) }
         if let tag = filter.tag { query.where("EXISTS (SELECT 1 FROM json_each(provider.tags) WHERE json_each.value = ?)", tag) }

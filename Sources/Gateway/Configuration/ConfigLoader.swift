@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OSBFrontEnd
 import TsuruFrontEnd
+import ApceraFrontEnd
 
 /// Loads `config/polybroker.yaml`, lays the environment over it and checks the result.
 ///
@@ -24,6 +25,9 @@ public enum ConfigLoader {
         ("POLYBROKER_PASSWORD", ["auth", "password"]),
         ("POLYBROKER_REGISTRY_TOKENS", ["registry", "tokens"]),
         ("POLYBROKER_PLATFORM_TENANT", ["registry", "platform_tenant"]),
+        ("POLYBROKER_APCERA_PROVIDER_REGISTRATION", ["frontends", "apcera", "provider_registration"]),
+        ("POLYBROKER_APCERA_STATE_KEY", ["frontends", "apcera", "state_key"]),
+        ("POLYBROKER_APCERA_TOKEN", ["frontends", "apcera", "token"]),
     ]
 
     /// Values given on the command line.
@@ -138,6 +142,8 @@ struct CatalogParser {
 
         var osb = OSBConfiguration(username: "", password: "", tenant: "")
         for problem in osb.apply(frontends["osb"]) { reader.problem("frontends.osb.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
+        var apcera = ApceraConfiguration(username: "", password: "", tenant: "", stateKey: Data())
+        for problem in apcera.apply(frontends["apcera"]) { reader.problem("frontends.apcera.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
         var tsuru = TsuruConfiguration(username: "", password: "", tenant: "")
         for problem in tsuru.apply(frontends["tsuru"]) { reader.problem("frontends.tsuru.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
         let logLevelText = reader.string(root, "log_level", at: "") ?? "info"
