@@ -74,7 +74,7 @@ struct ServerTests {
         configuration.password = nil
         configuration.registryTokens = nil
         let first = try await Gateway.build(configuration: configuration, logger: GatewayFixture.logger)
-        #expect(Set(first.secrets.generatedFiles.map { ($0 as NSString).lastPathComponent }) == ["password", "registry-tokens", "ledger.key"])
+        #expect(Set(first.secrets.generatedFiles.map { ($0 as NSString).lastPathComponent }) == ["password", "registry-tokens", "ledger.key", "apcera-state.key"])
         for file in first.secrets.generatedFiles {
             let attributes = try FileManager.default.attributesOfItem(atPath: file)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
