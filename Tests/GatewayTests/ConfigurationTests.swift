@@ -137,6 +137,25 @@ struct ConfigurationTests {
                 ])
     }
 
+    @Test func frontEndSettingsAreCheckedKeyByKey() {
+        let found = problems(
+            """
+            frontends:
+              osb: {missing_version_status: 500, last_operation_after_delete: maybe}
+              tsuru: {request_id_header: "bad header!", colour: blue}
+              apcera: {wait_seconds: 0, state_key: short}
+            """)
+        #expect(
+            found == [
+                "frontends.osb.missing_version_status: must be 412 or 400",
+                "frontends.osb.last_operation_after_delete: must be gone (410) or succeeded (200)",
+                "frontends.apcera.wait_seconds: must be a whole number from 1 to 600",
+                "frontends.apcera.state_key: must be at least 32 characters",
+                "frontends.tsuru.colour: unknown key (expected one of: bind_timeout_seconds, prefix, request_id_header)",
+                "frontends.tsuru.request_id_header: must be a header name such as X-Request-ID",
+            ])
+    }
+
     @Test func invalidYAMLIsReportedNotCrashed() {
         let found = problems("offerings: [unclosed")
         #expect(found.count == 1)

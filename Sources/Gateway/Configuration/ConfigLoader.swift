@@ -141,11 +141,11 @@ struct CatalogParser {
         }
 
         var osb = OSBConfiguration(username: "", password: "", tenant: "")
-        for problem in osb.apply(frontends["osb"]) { reader.problem("frontends.osb.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
+        frontEndProblems("osb", osb.apply(frontends["osb"]))
         var apcera = ApceraConfiguration(username: "", password: "", tenant: "", stateKey: Data())
-        for problem in apcera.apply(frontends["apcera"]) { reader.problem("frontends.apcera.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
+        frontEndProblems("apcera", apcera.apply(frontends["apcera"]))
         var tsuru = TsuruConfiguration(username: "", password: "", tenant: "")
-        for problem in tsuru.apply(frontends["tsuru"]) { reader.problem("frontends.tsuru.\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2))) }
+        frontEndProblems("tsuru", tsuru.apply(frontends["tsuru"]))
         let logLevelText = reader.string(root, "log_level", at: "") ?? "info"
         let logLevel = Logger.Level(rawValue: logLevelText.lowercased())
         if logLevel == nil { reader.problem("log_level", "must be one of trace, debug, info, notice, warning, error, critical") }
@@ -183,6 +183,13 @@ struct CatalogParser {
             username: username, password: reader.string(auth, "password", at: "auth"), registryTokens: tokens,
             platformTenant: reader.string(registry, "platform_tenant", at: "registry"), frontends: frontends,
             providers: providers, catalog: catalog)
+    }
+
+    /// Records a front-end's `key: message` problems under `frontends.<name>.<key>`.
+    mutating func frontEndProblems(_ name: String, _ problems: [String]) {
+        for problem in problems {
+            reader.problem("frontends.\(name).\(problem.prefix { $0 != ":" })", String(problem.drop { $0 != ":" }.dropFirst(2)))
+        }
     }
 
     mutating func parseProviders(_ items: [JSONValue]) -> [Provider] {
