@@ -32,7 +32,7 @@ struct ApceraError: Error, HTTPResponseError {
         switch error {
         case .invalidRequest, .invalidParameters, .unknownOffering, .unknownPlan, .planChangeNotSupported, .notBindable, .asyncRequired:
             self.init(.badRequest, "bad_request", message)
-        case .instanceNotFound, .bindingNotFound, .providerNotFound:
+        case .instanceNotFound, .bindingNotFound, .providerNotFound, .sessionNotFound:
             self.init(.notFound, "not_found", message)
         case .conflict, .nameTaken, .hasBindings, .concurrentOperation, .instanceFailed:
             self.init(.conflict, "conflict", message)

@@ -81,6 +81,8 @@ struct OSBError: Error, HTTPResponseError {
             self.init(status: .unprocessableContent, description: error.description, updateRepeatable: operation == .update ? false : nil)
         case .notBindable:
             self = .badRequest(error.description)
+        case .sessionNotFound:
+            self.init(status: .notFound, description: error.description)
         case .noLiveProvider, .providerNotFound, .providerUnavailable, .ledgerUnavailable:
             self.init(status: .serviceUnavailable, error: "ServiceUnavailable", description: error.description)
         case .providerFailed:

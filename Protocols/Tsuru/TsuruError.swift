@@ -28,7 +28,7 @@ struct TsuruError: Error, HTTPResponseError {
             self.init(.badRequest, message)
         case .asyncRequired:
             self.init(.badRequest, message)
-        case .instanceNotFound, .bindingNotFound:
+        case .instanceNotFound, .bindingNotFound, .sessionNotFound:
             self.init(.notFound, message)
         case .conflict, .nameTaken, .hasBindings:
             self.init(.conflict, message)

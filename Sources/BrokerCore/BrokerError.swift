@@ -35,6 +35,8 @@ public enum BrokerError: Error, Sendable, Equatable {
     case noLiveProvider(String)
     /// No provider with this id.
     case providerNotFound(String)
+    /// No live session with this id, or a heartbeat with a token that is not the current one.
+    case sessionNotFound(String)
     /// A provider could not be reached; the work did not happen.
     case providerUnavailable(String)
     /// A provider refused or failed the work; the client-safe reason is given.
@@ -63,6 +65,7 @@ extension BrokerError: CustomStringConvertible {
         case .notBindable(let message): message
         case .noLiveProvider(let message): message
         case .providerNotFound(let id): "provider '\(id)' not found"
+        case .sessionNotFound(let message): message
         case .providerUnavailable(let message): message
         case .providerFailed(let message): message
         case .ledgerUnavailable(let message): message

@@ -41,6 +41,22 @@ public protocol Ledger: Sendable {
     /// A page of providers.
     func providers(_ filter: ProviderFilter, page: PageRequest) async throws -> Page<Provider>
 
+    /// Runs `body` on a session (nil when unknown) and the providers attached to it, in one write
+    /// transaction, and writes what it returns.
+    func mutateSession<Result: Sendable>(
+        _ id: String, _ body: @escaping @Sendable (Session?, [Provider]) throws -> (SessionWrite, Result)
+    ) async throws -> Result
+    /// One session by id.
+    func session(id: String) async throws -> Session?
+    /// A page of a tenant's sessions (sorted by id).
+    func sessions(tenant: String, page: PageRequest) async throws -> Page<Session>
+    /// The earliest session deadline (the head of the deadline queue), if any.
+    func earliestSessionDeadline() async throws -> Date?
+    /// The ids of sessions whose deadline is at or before `time`, earliest first.
+    func sessionsDue(at time: Date, limit: Int) async throws -> [String]
+    /// Gives every session whose deadline passed one fresh timeout from `time` (after a restart).
+    func reviveOverdueSessions(at time: Date) async throws -> Int
+
     /// Checks that the ledger can be read.
     func ping() async throws
     /// Closes the ledger; later calls fail.
@@ -100,6 +116,26 @@ public struct LedgerWrite: Sendable, Equatable {
 
     /// Writes nothing.
     public static let none = LedgerWrite()
+}
+
+/// What one `mutateSession` writes.
+public struct SessionWrite: Sendable, Equatable {
+    /// The session row to insert or replace.
+    public var session: Session?
+    /// Whether to delete the session row.
+    public var deleteSession: Bool
+    /// Provider rows to replace.
+    public var providers: [Provider]
+    /// Events to append.
+    public var events: [NewEvent]
+
+    /// Creates a write.
+    public init(session: Session? = nil, deleteSession: Bool = false, providers: [Provider] = [], events: [NewEvent] = []) {
+        self.session = session
+        self.deleteSession = deleteSession
+        self.providers = providers
+        self.events = events
+    }
 }
 
 /// Ledger failures the broker reacts to.

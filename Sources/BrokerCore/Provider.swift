@@ -79,23 +79,29 @@ public struct Session: Sendable, Equatable {
     public var tenant: String
     /// Seconds without a heartbeat before it expires.
     public var heartbeatTimeout: Int
-    /// The token the next heartbeat must present.
-    public var token: String
+    /// A hash of the token the next heartbeat must present (the token itself is never stored).
+    public var tokenHash: String
     /// When it expires unless a heartbeat arrives.
     public var deadline: Date
     /// String metadata.
     public var metadata: [String: String]
     /// Creation time.
     public var createdAt: Date
+    /// The last accepted heartbeat.
+    public var lastSeen: Date?
 
     /// Creates a session value.
-    public init(id: String, tenant: String, heartbeatTimeout: Int, token: String, deadline: Date, metadata: [String: String] = [:], createdAt: Date) {
+    public init(
+        id: String, tenant: String, heartbeatTimeout: Int, tokenHash: String, deadline: Date, metadata: [String: String] = [:],
+        createdAt: Date, lastSeen: Date? = nil
+    ) {
         self.id = id
         self.tenant = tenant
         self.heartbeatTimeout = heartbeatTimeout
-        self.token = token
+        self.tokenHash = tokenHash
         self.deadline = deadline
         self.metadata = metadata
         self.createdAt = createdAt
+        self.lastSeen = lastSeen
     }
 }

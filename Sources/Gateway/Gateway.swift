@@ -98,6 +98,8 @@ public struct Gateway {
         let broker = self.broker
         let logger = self.logger
         application.beforeServerStarts {
+            let revived = try await broker.reviveOverdueSessions()
+            if revived > 0 { logger.notice("gateway.recovery.sessions-revived", metadata: ["sessions": "\(revived)"]) }
             let resumed = try await broker.resumeOpenOperations()
             if resumed > 0 { logger.notice("gateway.recovery.resumed", metadata: ["operations": "\(resumed)"]) }
         }
@@ -117,7 +119,11 @@ struct BrokerService: Service {
     let logger: Logger
 
     func run() async throws {
+        let broker = self.broker
+        let expiry = Task { await broker.runSessionExpiry() }
         try? await gracefulShutdown()
+        expiry.cancel()
+        await expiry.value
         if !(await broker.drain(timeout: .seconds(20))) {
             logger.warning("gateway.shutdown.work-left", metadata: ["note": "unfinished operations resume on the next start"])
         }

@@ -116,6 +116,14 @@ enum Migrations {
                     CREATE UNIQUE INDEX provider_live_name ON provider(name) WHERE removedAt IS NULL;
                     """)
         }
+        migrator.registerMigration("v3-session-heartbeats") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE session RENAME COLUMN token TO tokenHash;
+                    ALTER TABLE session ADD COLUMN lastSeen INTEGER;
+                    CREATE INDEX provider_session ON provider(sessionID) WHERE sessionID IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -165,3 +165,27 @@ enum ProviderRecord {
             ])
     }
 }
+
+/// The `session` table: the deadline queue is its `deadline` index.
+enum SessionRecord {
+    static func decode(_ row: Row) -> Session {
+        Session(
+            id: row["id"], tenant: row["tenant"], heartbeatTimeout: row["heartbeatTimeout"], tokenHash: row["tokenHash"],
+            deadline: Columns.date(row["deadline"]), metadata: Columns.map(row["metadata"]), createdAt: Columns.date(row["createdAt"]),
+            lastSeen: (row["lastSeen"] as Int64?).map(Columns.date))
+    }
+
+    static func upsert(_ session: Session, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO session (id, tenant, heartbeatTimeout, tokenHash, deadline, metadata, createdAt, lastSeen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET heartbeatTimeout = excluded.heartbeatTimeout, tokenHash = excluded.tokenHash,
+                    deadline = excluded.deadline, metadata = excluded.metadata, lastSeen = excluded.lastSeen
+                """,
+            arguments: [
+                session.id, session.tenant, session.heartbeatTimeout, session.tokenHash, Columns.millis(session.deadline),
+                Columns.json(session.metadata), Columns.millis(session.createdAt), session.lastSeen.map(Columns.millis),
+            ])
+    }
+}

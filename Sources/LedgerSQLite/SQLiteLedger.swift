@@ -6,8 +6,8 @@ import Logging
 /// The SQLite implementation of the `Ledger` port: one file, WAL, one write transaction
 /// per port method, credentials and provider params sealed at rest.
 public final class SQLiteLedger: Ledger {
-    private let pool: DatabasePool
-    private let sealer: any SecretSealer
+    let pool: DatabasePool
+    let sealer: any SecretSealer
     /// The database file.
     public let path: String
 
@@ -66,7 +66,7 @@ public final class SQLiteLedger: Ledger {
     }
 
     /// One write transaction, with unique violations turned into `LedgerError`.
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as DatabaseError {
