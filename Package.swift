@@ -96,12 +96,13 @@ let package = Package(
         frontEnd("OSB"),
         frontEnd("Tsuru"),
         frontEnd("Apcera", [.product(name: "Crypto", package: "swift-crypto")]),
+        frontEnd("Registry"),
         provider("SQLite", [.product(name: "GRDB", package: "GRDB.swift")]),
         provider("Static"),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -154,6 +155,7 @@ let package = Package(
         frontEndTests("OSB"),
         frontEndTests("Tsuru"),
         frontEndTests("Apcera"),
+        frontEndTests("Registry"),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

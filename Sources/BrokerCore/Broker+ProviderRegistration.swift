@@ -100,3 +100,38 @@ extension Broker {
             payload: .object(payload), timestamp: Self.now())
     }
 }
+
+extension Broker {
+    /// Changes a registered provider (name, tags, metadata, params, session); a provider that comes
+    /// back online gets `provider.join`, any change `provider.update`.
+    ///
+    /// - registry: `PUT /providers/:id`.
+    public func updateProvider(
+        id: String, origin: RequestOrigin, _ change: @Sendable (inout Provider) throws(BrokerError) -> Void
+    ) async throws(BrokerError) -> Provider {
+        guard var provider = try await withLedger({ try await self.ledger.provider(id: id) }), provider.removedAt == nil else {
+            throw .providerNotFound(id)
+        }
+        let before = provider
+        try change(&provider)
+        guard provider != before else { return provider }
+        if let factory = pool.kinds.factory(for: provider.kind), let problem = factory.validate(provider.params).first {
+            throw .invalidRequest(problem)
+        }
+        provider.updatedAt = Self.now()
+        var events = [providerEvent(EventType.providerUpdate, provider, origin: origin, extra: [:])]
+        if before.status == .offline && provider.status == .online {
+            events.append(providerEvent(EventType.providerJoin, provider, origin: origin, extra: [:]))
+        }
+        let toSave = provider
+        do {
+            try await ledger.saveProvider(toSave, events: events)
+        } catch LedgerError.uniqueViolation(field: "provider.name") {
+            throw .conflict("a provider named '\(provider.name)' already exists")
+        } catch {
+            throw brokerError(fromLedger: error)
+        }
+        await pool.evict(id)
+        return provider
+    }
+}

@@ -102,7 +102,9 @@ extension Broker {
             let candidates = try await withLedger {
                 try await self.ledger.providers(ProviderFilter(kind: offering.providerSelector.kind, tenant: tenant), page: .all)
             }
-            if let provider = candidates.items.first(where: { $0.status == .online && offering.providerSelector.matches($0) }) {
+            // The tenant's own live providers first, then shared ones, each in id order; never an offline one.
+            let live = candidates.items.filter { $0.status == .online && offering.providerSelector.matches($0) }
+            if let provider = live.first(where: { $0.tenant == tenant }) ?? live.first {
                 return .success(provider)
             }
             return .failure(.noLiveProvider("no live provider can serve offering '\(offering.name)'"))

@@ -7,6 +7,7 @@ import Logging
 import OSBFrontEnd
 import TsuruFrontEnd
 import ApceraFrontEnd
+import RegistryFrontEnd
 import ServiceLifecycle
 
 /// The assembled server: configuration, secrets, ledger, broker and router.
@@ -71,16 +72,24 @@ public struct Gateway {
             username: configuration.username, password: secrets.password, tenant: secrets.platformTenant, stateKey: secrets.apceraStateKey)
         _ = apceraConfiguration.apply(configuration.frontends["apcera"])
         let apceraPrefix = configuration.prefix(of: "apcera")
+        var registryConfiguration = RegistryConfiguration(tokens: secrets.registryTokens.map { ($0.tenant, $0.token) })
+        _ = registryConfiguration.apply(configuration.frontends["registry"])
+        let registryPrefix = configuration.prefix(of: "registry")
 
         let routes = RouteTable()
         let router = Router()
         router.add(
             middleware: GatewayMiddleware(
-                maxBodyBytes: configuration.maxBodyBytes, routes: routes, renderers: [(osbPrefix, OSBFrontEnd.render), (tsuruPrefix, TsuruFrontEnd.render), (apceraPrefix, ApceraFrontEnd.render)]))
+                maxBodyBytes: configuration.maxBodyBytes, routes: routes,
+                renderers: [
+                    (osbPrefix, OSBFrontEnd.render), (tsuruPrefix, TsuruFrontEnd.render), (apceraPrefix, ApceraFrontEnd.render),
+                    (registryPrefix, RegistryFrontEnd.render),
+                ]))
         HealthRoutes(broker: broker).mount(on: router)
         OSBFrontEnd(broker: broker, configuration: osbConfiguration).mount(on: router.group(RouterPath(String(osbPrefix.dropFirst()))))
         TsuruFrontEnd(broker: broker, configuration: tsuruConfiguration).mount(on: router.group(RouterPath(String(tsuruPrefix.dropFirst()))))
         ApceraFrontEnd(broker: broker, configuration: apceraConfiguration).mount(on: router.group(RouterPath(String(apceraPrefix.dropFirst()))))
+        RegistryFrontEnd(broker: broker, configuration: registryConfiguration).mount(on: router.group(RouterPath(String(registryPrefix.dropFirst()))))
         routes.load(router.routes)
         return Gateway(configuration: configuration, secrets: secrets, broker: broker, ledger: ledger, router: router, logger: logger)
     }

@@ -5,6 +5,7 @@ import Logging
 import OSBFrontEnd
 import TsuruFrontEnd
 import ApceraFrontEnd
+import RegistryFrontEnd
 
 /// Loads `config/polybroker.yaml`, lays the environment over it and checks the result.
 ///
@@ -144,6 +145,8 @@ struct CatalogParser {
         frontEndProblems("osb", osb.apply(frontends["osb"]))
         var apcera = ApceraConfiguration(username: "", password: "", tenant: "", stateKey: Data())
         frontEndProblems("apcera", apcera.apply(frontends["apcera"]))
+        var registryFrontEnd = RegistryConfiguration(tokens: [])
+        frontEndProblems("registry", registryFrontEnd.apply(frontends["registry"]))
         var tsuru = TsuruConfiguration(username: "", password: "", tenant: "")
         frontEndProblems("tsuru", tsuru.apply(frontends["tsuru"]))
         let logLevelText = reader.string(root, "log_level", at: "") ?? "info"
