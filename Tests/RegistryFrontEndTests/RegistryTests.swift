@@ -204,4 +204,23 @@ struct RegistryTests {
             #expect(offerings.values.compactMap { $0["name"]?.stringValue } == ["sqlite", "static-api"])
         }
     }
+
+    @Test func anAsynchronousPlanAnswers202AndItsCredentialsAppearOnceReady() async throws {
+        try await RegistryFixture.withServer { registry, _ in
+            let accepted = try await registry.send(.post, "/services", body: ["type": "sqlite", "plan": "large", "name": "slow-db"])
+            #expect(accepted.status == .accepted)
+            #expect(accepted["state"] == "provisioning")
+            #expect(accepted["creds"] == .null)
+            var shown = try await registry.send(.get, "/services/slow-db")
+            for _ in 0..<40 where shown["state"] != "ready" {
+                try await Task.sleep(for: .milliseconds(100))
+                shown = try await registry.send(.get, "/services/slow-db")
+            }
+            #expect(shown["state"] == "ready")
+            #expect(shown["creds"]?["uri"] != nil)
+            // The default binding is made once, whoever asks
+            #expect(try await registry.send(.get, "/services/slow-db")["binding_id"] == shown["binding_id"])
+            #expect(try await registry.send(.get, "/services/slow-db/bindings").values.count == 1)
+        }
+    }
 }
