@@ -183,7 +183,9 @@ extension RegistryFrontEnd {
             acceptsIncomplete: true, origin: origin(context))
         let outcome = try await call { () async throws(BrokerError) in try await broker.update(command) }
         if case .accepted(let updating, _) = outcome {
-            return Self.json(.accepted, representation(updating, tenant: tenant, creds: nil, includeCreds: false))
+            return Self.json(
+                .accepted, representation(updating, tenant: tenant, creds: nil, includeCreds: false),
+                headers: [.location: Self.location(request, tenant: tenant, "services/\(instance.name)")])
         }
         return Response(status: .noContent, headers: [.location: Self.location(request, tenant: tenant, "services/\(instance.name)")])
     }
