@@ -132,6 +132,7 @@ let package = Package(
             dependencies: [
                 "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport",

@@ -58,9 +58,7 @@ enum ApceraFixture {
         key: String = stateKey, settings: [String: JSONValue] = [:], _ test: @escaping @Sendable (ApceraClient, Gateway.Handle) async throws -> Void
     ) async throws {
         let directory = TemporaryDirectory("apcera")
-        let gateway = try await Gateway.build(configuration: configuration(in: directory, key: key, settings: settings), logger: GatewayFixture.logger)
-        let handle = gateway.handle
-        try await gateway.makeApplication().test(.live) { client in
+        try await GatewayFixture.withLiveGateway(try configuration(in: directory, key: key, settings: settings)) { client, handle in
             try await test(ApceraClient(client: client), handle)
         }
         _ = directory

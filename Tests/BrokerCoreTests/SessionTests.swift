@@ -62,9 +62,9 @@ struct SessionTests {
         let expiry = Task { await harness.broker.runSessionExpiry() }
         defer { expiry.cancel() }
         let session = try await harness.broker.createSession(tenant: "acme", heartbeatTimeout: 3, metadata: [:], tokenHash: "t", origin: Self.origin)
-        try await Task.sleep(for: .milliseconds(2500))
+        try await Task.sleep(for: .milliseconds(2000))
         #expect(try await harness.broker.session(id: session.id, tenant: "acme") != nil, "expired before its deadline")
-        try await Task.sleep(for: .milliseconds(1500))  // deadline + 1 s
+        try await Task.sleep(for: .milliseconds(2000))  // deadline + 1 s at least
         #expect(try await harness.ledger.session(id: session.id) == nil)
         let types = try await harness.broker.events().items.map(\.type)
         #expect(types == ["session.create", "session.timeout"])

@@ -106,9 +106,7 @@ enum OSBFixture {
         var frontend = configuration.frontends["osb"]?.objectValue ?? [:]
         for (key, value) in settings { frontend[key] = value }
         configuration.frontends["osb"] = .object(frontend)
-        let gateway = try await Gateway.build(configuration: configuration, logger: GatewayFixture.logger)
-        let handle = gateway.handle
-        try await gateway.makeApplication().test(.live) { client in
+        try await GatewayFixture.withLiveGateway(configuration) { client, handle in
             try await test(OSBClient(client: client), handle)
         }
         _ = directory

@@ -40,10 +40,7 @@ enum RegistryFixture {
 
     static func withServer(_ test: @escaping @Sendable (RegistryClient, Gateway.Handle) async throws -> Void) async throws {
         let directory = TemporaryDirectory("registry")
-        let configuration = try GatewayFixture.configuration(in: directory, path: configPath)
-        let gateway = try await Gateway.build(configuration: configuration, logger: GatewayFixture.logger)
-        let handle = gateway.handle
-        try await gateway.makeApplication().test(.live) { client in
+        try await GatewayFixture.withLiveGateway(try GatewayFixture.configuration(in: directory, path: configPath)) { client, handle in
             try await test(RegistryClient(client: client), handle)
         }
         _ = directory

@@ -72,7 +72,7 @@ struct RegistryTests {
 
     @Test func sessionExpiryTakesTheProviderOfflineAndProvisioningMovesOn() async throws {
         try await RegistryFixture.withServer { registry, handle in
-            let session = try await registry.send(.post, "/sessions", body: ["heartbeat_timeout": 3])
+            let session = try await registry.send(.post, "/sessions", body: ["heartbeat_timeout": 5])
             let sessionID = try #require(session["id"]?.stringValue)
             let provider = try await registry.send(
                 .post, "/providers", body: ["id": "dfw1-db", "kind": "sqlite", "type": "sqlite", "session_id": .string(sessionID), "tags": ["db"]])
@@ -83,7 +83,7 @@ struct RegistryTests {
             let first = try await registry.send(.post, "/services", body: ["type": "sqlite", "plan": "small"])
             #expect(first["provider"] == "dfw1-db")
             // No heartbeat: gone at most a second after the deadline
-            try await Task.sleep(for: .milliseconds(4200))
+            try await Task.sleep(for: .milliseconds(6300))
             expectStatus(try await registry.send(.get, "/sessions/\(sessionID)"), .notFound)
             #expect(try await registry.send(.get, "/providers/dfw1-db")["status"] == "offline")
             let types = try await registry.send(.get, "/events?limit=1000").values.compactMap { $0["type"]?.stringValue }
@@ -212,7 +212,7 @@ struct RegistryTests {
             #expect(accepted["state"] == "provisioning")
             #expect(accepted["creds"] == .null)
             var shown = try await registry.send(.get, "/services/slow-db")
-            for _ in 0..<40 where shown["state"] != "ready" {
+            for _ in 0..<100 where shown["state"] != "ready" {
                 try await Task.sleep(for: .milliseconds(100))
                 shown = try await registry.send(.get, "/services/slow-db")
             }

@@ -28,7 +28,7 @@ public final class BrokerHarness: @unchecked Sendable {
             plans: [
                 Plan(id: "small-id", name: "small", description: "small"),
                 Plan(id: "large-id", name: "large", description: "large"),
-                Plan(id: "async-id", name: "async", description: "async", isAsynchronous: true, minimumDuration: .milliseconds(200)),
+                Plan(id: "async-id", name: "async", description: "async", isAsynchronous: true, minimumDuration: .seconds(2)),
                 Plan(
                     id: "strict-id", name: "strict", description: "schema",
                     schemas: PlanSchemas(

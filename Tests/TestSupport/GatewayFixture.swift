@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import Gateway
+import HummingbirdTesting
 import Logging
 
 /// Builds gateway configurations for tests from the shipped configuration file.
@@ -31,5 +32,17 @@ public enum GatewayFixture {
         var logger = Logger(label: "polybroker-test")
         logger.logLevel = .warning
         return logger
+    }
+}
+
+extension GatewayFixture {
+    /// Builds a gateway from `configuration`, serves it on a live loopback port for the duration of
+    /// `test`, then shuts it down (closing its ledger).
+    public static func withLiveGateway(
+        _ configuration: GatewayConfiguration, _ test: @escaping @Sendable (any TestClientProtocol, Gateway.Handle) async throws -> Void
+    ) async throws {
+        let gateway = try await Gateway.build(configuration: configuration, logger: logger)
+        let handle = gateway.handle
+        try await gateway.makeApplication().test(.live) { client in try await test(client, handle) }
     }
 }

@@ -79,10 +79,7 @@ enum TsuruFixture {
 
     static func withServer(_ test: @escaping @Sendable (TsuruClient, Gateway.Handle) async throws -> Void) async throws {
         let directory = TemporaryDirectory("tsuru")
-        let configuration = try GatewayFixture.configuration(in: directory, path: configPath)
-        let gateway = try await Gateway.build(configuration: configuration, logger: GatewayFixture.logger)
-        let handle = gateway.handle
-        try await gateway.makeApplication().test(.live) { client in
+        try await GatewayFixture.withLiveGateway(try GatewayFixture.configuration(in: directory, path: configPath)) { client, handle in
             try await test(TsuruClient(client: client), handle)
         }
         _ = directory

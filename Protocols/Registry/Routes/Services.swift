@@ -117,7 +117,7 @@ extension RegistryFrontEnd {
             metadata: metadata, user: user, providerID: providerID, acceptsIncomplete: true, origin: origin(context))
         let outcome = try await call { () async throws(BrokerError) in try await broker.provision(command) }
         var status: HTTPResponse.Status
-        var instance: Instance
+        let instance: Instance
         switch outcome {
         case .created(let created):
             (status, instance) = (.created, created)
@@ -127,7 +127,6 @@ extension RegistryFrontEnd {
             (status, instance) = (.ok, existing)
         }
         let creds = try await defaultCredentials(instance, context: context)
-        if let refreshed = try await call({ () async throws(BrokerError) in try await broker.instance(.id(instance.id)) })?.instance { instance = refreshed }
         var body = representation(instance, tenant: tenant, creds: creds, includeCreds: true).objectValue ?? [:]
         body["status"] = .int(Int64(status.code))
         return Self.json(status, .object(body), headers: [.location: Self.location(request, tenant: tenant, "services/\(instance.name)")])
