@@ -131,6 +131,9 @@ struct RegistryTests {
             #expect(try await registry.send(.get, "/services/orders-db/bindings/\(bindingID)")["state"] == "bound")
             expectStatus(try await registry.send(.delete, "/services/orders-db/bindings/\(bindingID)"), .noContent)
             expectStatus(try await registry.send(.get, "/services/orders-db/bindings/\(bindingID)"), .notFound)
+            // ?provider= filters by the provider a tenant names
+            #expect(try await registry.send(.get, "/services?provider=p-seed").values.count == 2)
+            #expect(try await registry.send(.get, "/services?provider=sqlite-local").values.isEmpty)
             // DELETE /providers unprovisions what it held
             let removed = try await registry.send(.delete, "/providers/p-seed")
             #expect(removed.status == .ok)
