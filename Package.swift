@@ -66,6 +66,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(
@@ -99,10 +100,16 @@ let package = Package(
         frontEnd("Registry"),
         provider("SQLite", [.product(name: "GRDB", package: "GRDB.swift")]),
         provider("Static"),
+        provider(
+            "PostgreSQL",
+            [
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -150,7 +157,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ProviderTests",
-            dependencies: ["BrokerCore", "SQLiteProvider", "StaticProvider", "TestSupport"],
+            dependencies: [
+                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         frontEndTests("OSB"),

@@ -1,9 +1,10 @@
 import BrokerCore
+import PostgreSQLProvider
 import SQLiteProvider
 import StaticProvider
 
 /// The provider plugin kinds this build installs.
 public enum Plugins {
     /// Every installed factory, by kind.
-    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory])
+    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory])
 }
