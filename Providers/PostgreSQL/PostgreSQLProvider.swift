@@ -115,12 +115,22 @@ public struct PostgreSQLProvider: ProviderPlugin {
         try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
-    func exists(_ connection: PostgresConnection, _ sql: String, _ value: String) async throws -> Bool {
+    /// Runs SQL with one bound string parameter (`$1`).
+    @discardableResult
+    func query(_ connection: PostgresConnection, _ sql: String, _ value: String) async throws -> PostgresRowSequence {
         var binds = PostgresBindings()
         binds.append(value)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        for try await _ in rows { return true }
+        return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
+    func exists(_ connection: PostgresConnection, _ sql: String, _ value: String) async throws -> Bool {
+        for try await _ in try await query(connection, sql, value) { return true }
         return false
+    }
+
+    /// Ends every session of a role (`usename`) or on a database (`datname`).
+    func terminate(_ connection: PostgresConnection, where column: String, is value: String) async throws {
+        try await query(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE \(column) = $1", value)
     }
 
     // MARK: ProviderPlugin
@@ -198,10 +208,7 @@ public struct PostgreSQLProvider: ProviderPlugin {
             }
         }
         try await withConnection { connection in
-            var binds = PostgresBindings()
-            binds.append(role)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", binds: binds), logger: logger)
+            try await terminate(connection, where: "usename", is: role)
             try await run(connection, "DROP ROLE IF EXISTS \(Self.quoted(role))")
         }
     }
@@ -210,23 +217,18 @@ public struct PostgreSQLProvider: ProviderPlugin {
         let database = Self.database(request.instanceID)
         let owner = Self.owner(request.instanceID)
         try await withConnection { connection in
-            var binds = PostgresBindings()
-            binds.append(database)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", binds: binds), logger: logger)
+            try await terminate(connection, where: "datname", is: database)
             try await run(connection, "DROP DATABASE IF EXISTS \(Self.quoted(database))")
-            var members = PostgresBindings()
-            members.append(owner)
-            let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member JOIN pg_roles o ON o.oid = m.roleid
-                        WHERE o.rolname = $1 AND r.rolname <> current_user
-                        """, binds: members), logger: logger)
+            let rows = try await query(
+                connection,
+                """
+                SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member JOIN pg_roles o ON o.oid = m.roleid
+                WHERE o.rolname = $1 AND r.rolname <> current_user
+                """, owner)
             var roles: [String] = []
             for try await row in rows { roles.append(try row.decode(String.self)) }
             for role in roles {
-                try await run(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'")
+                try await terminate(connection, where: "usename", is: role)
                 try await run(connection, "DROP ROLE IF EXISTS \(Self.quoted(role))")
             }
             try await run(connection, "DROP ROLE IF EXISTS \(Self.quoted(owner))")
