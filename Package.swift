@@ -107,9 +107,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
+            name: "HTTPSupport",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Providers/HTTPSupport",
+            swiftSettings: settings
+        ),
+        provider("RemoteHTTP", ["HTTPSupport", .product(name: "Logging", package: "swift-log"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        provider("UpstreamOSB", ["HTTPSupport", .product(name: "Logging", package: "swift-log"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider", "UpstreamOSBProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -137,7 +149,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider",
+                "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider",
+                "UpstreamOSBProvider",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "ProviderTests",
             dependencies: [
-                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "TestSupport",
+                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider", "UpstreamOSBProvider",
+                "HTTPSupport", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings

@@ -235,6 +235,27 @@ public struct PostgreSQLProvider: ProviderPlugin {
         }
     }
 
+    /// What the server still holds for an instance: its database and any of its roles (owner or
+    /// binding roles), by name. Empty after a deprovision.
+    public func leftovers(instanceID: String) async throws -> [String] {
+        let prefix = Self.identifier("pb_", instanceID, limit: 25)
+        return try await withConnection { connection in
+            var names: [String] = []
+            let sql = """
+                SELECT 'database ' || datname::text FROM pg_database WHERE datname = $1
+                UNION ALL SELECT 'role ' || rolname::text FROM pg_roles WHERE starts_with(rolname, $2) OR rolname = $3
+                """
+            var binds = PostgresBindings()
+            binds.append(Self.database(instanceID))
+            binds.append(prefix + "_b_")
+            binds.append(Self.owner(instanceID))
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+                names.append(try row.decode(String.self))
+            }
+            return names.sorted()
+        }
+    }
+
     public func health() async -> ProviderHealth {
         do {
             try await withConnection { connection in try await run(connection, "SELECT 1") }

@@ -1,10 +1,14 @@
 import BrokerCore
 import PostgreSQLProvider
+import RemoteHTTPProvider
 import SQLiteProvider
 import StaticProvider
+import UpstreamOSBProvider
 
 /// The provider plugin kinds this build installs.
 public enum Plugins {
     /// Every installed factory, by kind.
-    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory])
+    public static let installed = PluginKinds([
+        SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory, RemoteHTTPProvider.factory, UpstreamOSBProvider.factory,
+    ])
 }

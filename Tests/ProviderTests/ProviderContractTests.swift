@@ -1,5 +1,6 @@
 import BrokerCore
 import Foundation
+import Logging
 import SQLiteProvider
 import StaticProvider
 import Testing
@@ -15,41 +16,71 @@ struct ProviderContractTests {
         ProvisionRequest(instanceID: id, name: "n-\(id)", offering: "o", plan: plan, parameters: .emptyObject)
     }
 
-    @Test(arguments: ProviderUnderTest.embedded)
-    func provisionTwiceMakesOneResourceAndDeprovisionTwiceSucceeds(provider: ProviderUnderTest) async throws {
-        let directory = TemporaryDirectory("provider")
-        let plugin = try provider.make(in: directory)
-        let first = try await plugin.provision(Self.provision("i-1"))
-        let second = try await plugin.provision(Self.provision("i-1"))
-        #expect(first == second)
-        if let exists = provider.resourceExists(plugin, "i-1") { #expect(exists) }
-        try await plugin.deprovision(DeprovisionRequest(instanceID: "i-1", plan: Self.plan, state: first.state))
-        if let exists = provider.resourceExists(plugin, "i-1") { #expect(!exists) }
-        // Already gone is success
-        try await plugin.deprovision(DeprovisionRequest(instanceID: "i-1", plan: Self.plan, state: first.state))
-        try await plugin.deprovision(DeprovisionRequest(instanceID: "never-made", plan: Self.plan, state: [:]))
-        #expect(await plugin.health() == .healthy)
+    @Test(arguments: ProviderUnderTest.all)
+    func provisionTwiceMakesOneResourceAndDeprovisionTwiceLeavesNothing(provider: ProviderUnderTest) async throws {
+        try await provider.withPlugin(in: TemporaryDirectory("provider")) { plugin, probe in
+            let id = "c-\(UUID().uuidString.lowercased())"
+            let first = try await plugin.provision(Self.provision(id))
+            let second = try await plugin.provision(Self.provision(id))
+            #expect(first == second)
+            #expect(await plugin.health() == .healthy)
+            try await plugin.deprovision(DeprovisionRequest(instanceID: id, plan: Self.plan, state: first.state))
+            let left = try await probe.leftovers(id)
+            #expect(left.isEmpty, "left on the backend: \(left)")
+            // Already gone is success
+            try await plugin.deprovision(DeprovisionRequest(instanceID: id, plan: Self.plan, state: first.state))
+            try await plugin.deprovision(DeprovisionRequest(instanceID: "never-made-\(id)", plan: Self.plan, state: first.state))
+        }
     }
 
-    @Test(arguments: ProviderUnderTest.embedded)
+    @Test(arguments: ProviderUnderTest.all)
     func bindReturnsAFlatCredentialMapWithAURIAndUnbindIsIdempotent(provider: ProviderUnderTest) async throws {
-        let directory = TemporaryDirectory("provider")
-        let plugin = try provider.make(in: directory)
-        let state = try await plugin.provision(Self.provision("i-1")).state
-        let credentials = try await plugin.bind(
-            BindRequest(instanceID: "i-1", bindingID: "b-1", plan: Self.plan, parameters: .emptyObject, state: state))
-        #expect(credentials["uri"]?.isEmpty == false)
-        #expect("\(credentials)".contains("redacted"))
-        #expect(!"\(credentials)".contains(credentials["uri"]!))
-        let unbind = UnbindRequest(instanceID: "i-1", bindingID: "b-1", credentials: credentials, state: state)
-        try await plugin.unbind(unbind)
-        try await plugin.unbind(unbind)
-        try await plugin.unbind(UnbindRequest(instanceID: "i-1", bindingID: "never-bound", credentials: nil, state: state))
+        try await provider.withPlugin(in: TemporaryDirectory("provider")) { plugin, probe in
+            let id = "c-\(UUID().uuidString.lowercased())"
+            let state = try await plugin.provision(Self.provision(id)).state
+            let one = try await plugin.bind(BindRequest(instanceID: id, bindingID: "b-1", plan: Self.plan, parameters: .emptyObject, state: state))
+            let two = try await plugin.bind(BindRequest(instanceID: id, bindingID: "b-2", plan: Self.plan, parameters: .emptyObject, state: state))
+            let uri = try #require(one["uri"])
+            #expect(!uri.isEmpty)
+            #expect("\(one)".contains("redacted"))
+            #expect(!"\(one)".contains(uri))
+            if provider.revokesPerBinding { #expect(one != two, "each binding gets credentials of its own") }
+            let unbind = UnbindRequest(instanceID: id, bindingID: "b-1", credentials: one, state: state)
+            try await plugin.unbind(unbind)
+            try await plugin.unbind(unbind)
+            try await plugin.unbind(UnbindRequest(instanceID: id, bindingID: "never-bound", credentials: nil, state: state))
+            // Deprovision with a binding still live removes that too
+            try await plugin.deprovision(DeprovisionRequest(instanceID: id, plan: Self.plan, state: state))
+            let left = try await probe.leftovers(id)
+            #expect(left.isEmpty, "left on the backend: \(left)")
+        }
+    }
+
+    @Test(arguments: ProviderUnderTest.all.filter { $0.name != "sqlite" && $0.name != "static" })
+    func anUnreachableBackendIsReportedWithoutItsSecrets(provider: ProviderUnderTest) async throws {
+        try await provider.withPlugin(in: TemporaryDirectory("provider")) { _, probe in
+            let params = try #require(probe.unreachableParams)
+            #expect(provider.factory.validate(params).isEmpty)
+            let plugin = try provider.factory.make(
+                params, PluginEnvironment(providerID: "p-down", dataDirectory: URL(fileURLWithPath: "/tmp"), logger: Logger(label: "test")))
+            guard case .unhealthy(let reason) = await plugin.health() else {
+                Issue.record("a closed port reports healthy")
+                return
+            }
+            #expect(reason.contains("127.0.0.1"))
+            let error = await #expect(throws: ProviderError.self) { try await plugin.provision(Self.provision("down-1")) }
+            if let secret = probe.secret {
+                #expect(!reason.contains(secret))
+                #expect(!"\(String(describing: error))".contains(secret))
+            }
+        }
     }
 
     @Test func sqliteBindingsPointAtARealDatabaseFileThatDeprovisionRemoves() async throws {
         let directory = TemporaryDirectory("provider")
-        let plugin = try #require(try ProviderUnderTest.embedded[0].make(in: directory) as? SQLiteProvider)
+        let plugin = try #require(
+            try SQLiteProvider.factory.make(.emptyObject, PluginEnvironment(providerID: "p-test", dataDirectory: directory.url, logger: Logger(label: "test")))
+                as? SQLiteProvider)
         let state = try await plugin.provision(Self.provision("weird/../id"))
         let credentials = try await plugin.bind(
             BindRequest(instanceID: "weird/../id", bindingID: "b", plan: Self.plan, parameters: .emptyObject, state: state.state))
