@@ -106,10 +106,16 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        provider(
+            "Redis",
+            [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -158,8 +164,9 @@ let package = Package(
         .testTarget(
             name: "ProviderTests",
             dependencies: [
-                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "TestSupport",
+                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: settings
         ),
