@@ -11,7 +11,10 @@ struct RESPTests {
     static let samples: [(String, RESPValue)] = [
         ("+OK\r\n", .simpleString("OK")),
         ("+\r\n", .simpleString("")),
-        ("-NOPERM this user has no permissions to run the 'keys' command\r\n", .error("NOPERM this user has no permissions to run the 'keys' command")),
+        (
+            "-NOPERM this user has no permissions to run the 'keys' command\r\n",
+            .error("NOPERM this user has no permissions to run the 'keys' command")
+        ),
         (":0\r\n", .integer(0)),
         (":-9223372036854775808\r\n", .integer(.min)),
         ("$5\r\nhello\r\n", .bulk("hello")),
@@ -33,7 +36,10 @@ struct RESPTests {
         ("(-12\r\n", .bigNumber("-12")),
         ("!21\r\nSYNTAX invalid syntax\r\n", .error("SYNTAX invalid syntax")),
         ("=15\r\ntxt:Some string\r\n", .verbatim(format: "txt", text: "Some string")),
-        ("%2\r\n+server\r\n$5\r\nredis\r\n+proto\r\n:3\r\n", .map([.init(.simpleString("server"), .bulk("redis")), .init(.simpleString("proto"), .integer(3))])),
+        (
+            "%2\r\n+server\r\n$5\r\nredis\r\n+proto\r\n:3\r\n",
+            .map([.init(.simpleString("server"), .bulk("redis")), .init(.simpleString("proto"), .integer(3))])
+        ),
         ("%0\r\n", .map([])),
         ("~3\r\n:1\r\n#t\r\n_\r\n", .set([.integer(1), .boolean(true), .null])),
         (">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n", .push([.bulk("message"), .bulk("ch"), .bulk("hi")])),
@@ -73,7 +79,10 @@ struct RESPTests {
 
     @Test func nanDecodes() throws {
         let values = try Self.parseAll(",nan\r\n")
-        guard case .double(let value) = values.first else { Issue.record("not a double: \(values)"); return }
+        guard case .double(let value) = values.first else {
+            Issue.record("not a double: \(values)")
+            return
+        }
         #expect(value.isNaN)
     }
 
@@ -110,7 +119,7 @@ struct RESPTests {
     }
 
     @Test func attributesAreDroppedAndTheAnnotatedValueReturned() throws {
-        #expect(try Self.parseAll("|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n*1\r\n:2039123\r\n") == [.array([.integer(2039123)])])
+        #expect(try Self.parseAll("|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n*1\r\n:2039123\r\n") == [.array([.integer(2_039_123)])])
     }
 
     @Test func bulkStringsAreBinarySafe() throws {

@@ -62,7 +62,8 @@ struct RedisConnection: Sendable {
 
     /// Connects and authenticates. An AUTH or HELLO refusal is thrown as its `RedisError`.
     static func connect(
-        _ configuration: Configuration, on group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        _ configuration: Configuration,
+        on group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RedisConnection {
         let replyTimeout = configuration.replyTimeout
         let bootstrap = ClientBootstrap(group: group)
