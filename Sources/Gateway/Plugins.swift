@@ -1,10 +1,11 @@
 import BrokerCore
 import PostgreSQLProvider
+import RedisProvider
 import SQLiteProvider
 import StaticProvider
 
 /// The provider plugin kinds this build installs.
 public enum Plugins {
     /// Every installed factory, by kind.
-    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory])
+    public static let installed = PluginKinds([SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory, RedisProvider.factory])
 }
