@@ -14,7 +14,7 @@ public struct RedisProvider: ProviderPlugin {
 
     /// The admin connection: the default user's password, or an ACL user allowed `@admin`,
     /// `@dangerous` and every key.
-    public struct Admin: Sendable, Equatable {
+    public struct Admin: Sendable, Equatable, CustomStringConvertible {
         /// Host name or address (IPv6 without brackets).
         public var host: String
         /// TCP port, 6379 by default.
@@ -43,6 +43,11 @@ public struct RedisProvider: ProviderPlugin {
 
         /// `host:port`, the host bracketed when it is an IPv6 address.
         var endpoint: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
+
+        /// The URL with the password redacted.
+        public var description: String {
+            "redis://\(username ?? "")\(password == nil ? "" : ":<redacted>")@\(endpoint)"
+        }
     }
 
     let admin: Admin

@@ -53,6 +53,7 @@ struct RedisNamesTests {
         let admin = try RedisProvider.Admin(url: "redis://adm%40in:p%3Ass@[::1]:7000")
         #expect(admin.host == "::1" && admin.port == 7000 && admin.username == "adm@in" && admin.password == "p:ss")
         #expect(admin.endpoint == "[::1]:7000")
+        #expect("\(admin)" == "redis://adm@in:<redacted>@[::1]:7000")
         let passwordOnly = try RedisProvider.Admin(url: "redis://:secret@cache.internal")
         #expect(passwordOnly.username == nil && passwordOnly.password == "secret" && passwordOnly.port == 6379)
     }

@@ -72,6 +72,11 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The server closed in the middle of a reply.
+        if let error = error as? ByteToMessageDecoderError, case .leftoverDataWhenDone = error {
+            fail(context: context, RedisConnectionError.closed)
+            return
+        }
         fail(context: context, error)
     }
 

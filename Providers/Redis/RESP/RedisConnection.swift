@@ -37,7 +37,7 @@ enum RedisConnectionError: Error, Sendable, Equatable, CustomStringConvertible {
 /// written; `pipeline` writes several commands at once and collects their replies.
 struct RedisConnection: Sendable {
     /// Where and how to connect.
-    struct Configuration: Sendable {
+    struct Configuration: Sendable, CustomStringConvertible {
         var host: String
         var port: Int
         /// The ACL user; nil authenticates the default user with `password` alone.
@@ -56,6 +56,9 @@ struct RedisConnection: Sendable {
             self.username = username
             self.password = password
         }
+
+        /// Where to, without the password.
+        var description: String { "\(username ?? "default")@\(host):\(port)" }
     }
 
     let channel: any Channel
