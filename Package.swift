@@ -106,6 +106,12 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        provider(
+            "Redis",
+            [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "HTTPSupport",
             dependencies: [
@@ -121,7 +127,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider", "UpstreamOSBProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
+                "BrokerCore", "LedgerSQLite", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider", "RemoteHTTPProvider", "UpstreamOSBProvider", "FrontEndSupport", "OSBFrontEnd", "TsuruFrontEnd", "ApceraFrontEnd", "RegistryFrontEnd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -149,8 +155,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider",
-                "UpstreamOSBProvider",
+                "BrokerCore", "LedgerSQLite", "Gateway", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider",
+                "RemoteHTTPProvider", "UpstreamOSBProvider",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -171,9 +177,10 @@ let package = Package(
         .testTarget(
             name: "ProviderTests",
             dependencies: [
-                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RemoteHTTPProvider", "UpstreamOSBProvider",
-                "HTTPSupport", "TestSupport",
+                "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider", "RemoteHTTPProvider",
+                "UpstreamOSBProvider", "HTTPSupport", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: settings
         ),

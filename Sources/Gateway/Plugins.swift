@@ -1,5 +1,6 @@
 import BrokerCore
 import PostgreSQLProvider
+import RedisProvider
 import RemoteHTTPProvider
 import SQLiteProvider
 import StaticProvider
@@ -9,6 +10,6 @@ import UpstreamOSBProvider
 public enum Plugins {
     /// Every installed factory, by kind.
     public static let installed = PluginKinds([
-        SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory, RemoteHTTPProvider.factory, UpstreamOSBProvider.factory,
+        SQLiteProvider.factory, StaticProvider.factory, PostgreSQLProvider.factory, RedisProvider.factory, RemoteHTTPProvider.factory, UpstreamOSBProvider.factory,
     ])
 }

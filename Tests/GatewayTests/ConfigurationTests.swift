@@ -89,12 +89,12 @@ struct ConfigurationTests {
             """)
         let expected = [
             "servr: unknown key (expected one of: auth, broker, data_directory, frontends, ledger, log_level, offerings, plans, providers, registry, server)",
-            "providers[0].kind: unknown provider kind 'mysql' (installed: postgresql, sqlite, static)",
+            "providers[0].kind: unknown provider kind 'mysql' (installed: http, osb, postgresql, redis, sqlite, static)",
             "providers[1].id: duplicate provider id 'dup'",
             "providers[1].params: 'credentials' must be a non-empty object of string values",
             "offerings[0].name: 'My_DB' must be lower-case letters, digits and hyphens (at most 50, starting with a letter or digit)",
             "offerings[1].plans[0].maintenance_info.version: must be a semantic version like 1.0.0",
-            "offerings[1].provider.kind: unknown provider kind 'redis2' (installed: postgresql, sqlite, static)",
+            "offerings[1].provider.kind: unknown provider kind 'redis2' (installed: http, osb, postgresql, redis, sqlite, static)",
             "offerings[2].name: duplicate offering name 'cache'",
             "plans[0].offering: refers to offering 'nowhere', which is not defined",
             "offerings[0].plans: duplicate plan name 'small' in offering 'My_DB'",

@@ -4,6 +4,7 @@ import Gateway
 import HummingbirdTesting
 import Logging
 import PostgreSQLProvider
+import RedisProvider
 import RemoteHTTPProvider
 import SQLiteProvider
 import StaticProvider
@@ -74,6 +75,7 @@ public struct ProviderUnderTest: Sendable, CustomStringConvertible {
     public static var all: [ProviderUnderTest] {
         var kinds = embedded + [http, osb]
         if let url = ProcessInfo.processInfo.environment["POLYBROKER_TEST_POSTGRESQL_URL"] { kinds.append(postgresql(url)) }
+        if let url = ProcessInfo.processInfo.environment["POLYBROKER_TEST_REDIS_URL"] { kinds.append(redis(url)) }
         return kinds
     }
 
@@ -101,6 +103,23 @@ public struct ProviderUnderTest: Sendable, CustomStringConvertible {
             let probe = BackendProbe(
                 leftovers: { id in try await (plugin as! PostgreSQLProvider).leftovers(instanceID: id) },
                 unreachableParams: ["url": .string("postgresql://postgres:\(password ?? "pw")@127.0.0.1:\(closedPort)/postgres")],
+                secret: password)
+            try await body(plugin, probe)
+        }
+    }
+
+    /// Redis at an admin URL: what is left is the namespace's keys and the instance's ACL users.
+    public static func redis(_ url: String) -> ProviderUnderTest {
+        ProviderUnderTest(name: "redis", factory: RedisProvider.factory, revokesPerBinding: true) { directory, body in
+            let plugin = try RedisProvider.factory.make(["url": .string(url)], environment(directory))
+            let password = URLComponents(string: url)?.password
+            let probe = BackendProbe(
+                leftovers: { id in
+                    let redis = plugin as! RedisProvider
+                    let keys = try await redis.keyCount(instanceID: id)
+                    return try await redis.users(instanceID: id).map { "user \($0)" } + (keys == 0 ? [] : ["\(keys) keys"])
+                },
+                unreachableParams: ["url": .string("redis://default:\(password ?? "pw")@127.0.0.1:\(closedPort)")],
                 secret: password)
             try await body(plugin, probe)
         }
