@@ -178,9 +178,11 @@ let package = Package(
             name: "ProviderTests",
             dependencies: [
                 "BrokerCore", "SQLiteProvider", "StaticProvider", "PostgreSQLProvider", "RedisProvider", "RemoteHTTPProvider",
-                "UpstreamOSBProvider", "HTTPSupport", "TestSupport",
+                "UpstreamOSBProvider", "HTTPSupport", "TestSupport", "Gateway",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: settings
         ),

@@ -126,14 +126,18 @@ public struct UpstreamOSBProvider: ProviderPlugin {
         return response.status == 400 || response.status == 422 ? .invalidParameters(message) : .failed(message)
     }
 
-    /// Polls a `last_operation` resource until the operation ends; `true` when it ended in `gone`
-    /// (410, for deletes).
+    /// Polls a `last_operation` resource until the operation started by `accepted` (a 202) ends;
+    /// `true` when it ended in `gone` (410, for deletes). The first poll comes after the 202's
+    /// `Retry-After`, else after at most 2 s; later ones after each answer's `Retry-After`, else
+    /// after `poll_interval_seconds`.
     @discardableResult
-    func poll(_ path: String, target: Target, operation: String?, action: String, goneIsSuccess: Bool = false) async throws -> Bool {
+    func poll(
+        _ path: String, target: Target, accepted: RemoteEndpoint.Response, action: String, goneIsSuccess: Bool = false
+    ) async throws -> Bool {
         var query = [("service_id", target.serviceID), ("plan_id", target.planID)]
-        if let operation { query.append(("operation", operation)) }
+        if let operation = accepted.body?["operation"]?.stringValue { query.append(("operation", operation)) }
         let deadline = Date().addingTimeInterval(maxPollSeconds)
-        var wait = pollIntervalSeconds
+        var wait = accepted.retryAfterSeconds ?? min(pollIntervalSeconds, 2)
         while true {
             try await Task.sleep(nanoseconds: UInt64(min(max(wait, 0.2), 600) * 1_000_000_000))
             let response: RemoteEndpoint.Response
@@ -191,7 +195,7 @@ public struct UpstreamOSBProvider: ProviderPlugin {
             }
             return ProvisionResult(dashboardURL: body["dashboard_url"]?.stringValue, state: state)
         case 202:
-            try await poll(path, target: target, operation: response.body?["operation"]?.stringValue, action: "provision '\(request.instanceID)'")
+            try await poll(path, target: target, accepted: response, action: "provision '\(request.instanceID)'")
             return ProvisionResult(dashboardURL: response.body?["dashboard_url"]?.stringValue, state: state)
         case 409: throw ProviderError.failed("the broker at \(endpoint.address) already has a different instance '\(request.instanceID)'")
         default:
@@ -212,7 +216,7 @@ public struct UpstreamOSBProvider: ProviderPlugin {
         let response = try await endpoint.send(.PATCH, path, query: [("accepts_incomplete", "true")], body: body, headers: requestIdentity())
         switch response.status {
         case 200: return
-        case 202: try await poll(path, target: target, operation: response.body?["operation"]?.stringValue, action: "update '\(request.instanceID)'")
+        case 202: try await poll(path, target: target, accepted: response, action: "update '\(request.instanceID)'")
         default: throw refusal("update '\(request.instanceID)'", response)
         }
     }
@@ -241,7 +245,7 @@ public struct UpstreamOSBProvider: ProviderPlugin {
         switch response.status {
         case 200, 201: break
         case 202:
-            try await poll(path, target: target, operation: response.body?["operation"]?.stringValue, action: "bind '\(request.bindingID)'")
+            try await poll(path, target: target, accepted: response, action: "bind '\(request.bindingID)'")
             let fetched = try await endpoint.send(.GET, path, query: [("service_id", target.serviceID), ("plan_id", target.planID)], headers: requestIdentity())
             guard fetched.status == 200 else { throw refusal("hand out binding '\(request.bindingID)'", fetched) }
             answer = fetched.body
@@ -293,7 +297,7 @@ public struct UpstreamOSBProvider: ProviderPlugin {
         switch response.status {
         case 200, 204, 404, 410: return
         case 202:
-            try await poll(path, target: target, operation: response.body?["operation"]?.stringValue, action: "delete \(what)", goneIsSuccess: true)
+            try await poll(path, target: target, accepted: response, action: "delete \(what)", goneIsSuccess: true)
         default: throw refusal("delete \(what)", response)
         }
     }
