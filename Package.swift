@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "BrokerCore", "TestSupport", "LedgerSQLite",
+                "Gateway", "BrokerCore", "TestSupport", "LedgerSQLite", "PostgreSQLProvider", "RedisProvider",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

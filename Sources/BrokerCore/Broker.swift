@@ -9,11 +9,14 @@ public struct BrokerConfiguration: Sendable {
     /// How long a caller that cannot poll waits for provider work before it gets an
     /// operation anyway (below the platforms' 60 s timeouts).
     public var syncTimeout: Duration
+    /// How often every provider's backend is checked (offline when it does not answer, online again when it does).
+    public var healthCheckInterval: Duration
 
     /// Creates a configuration.
-    public init(asyncBudget: Duration = .seconds(10), syncTimeout: Duration = .seconds(50)) {
+    public init(asyncBudget: Duration = .seconds(10), syncTimeout: Duration = .seconds(50), healthCheckInterval: Duration = .seconds(15)) {
         self.asyncBudget = asyncBudget
         self.syncTimeout = syncTimeout
+        self.healthCheckInterval = healthCheckInterval
     }
 }
 

@@ -130,9 +130,12 @@ struct BrokerService: Service {
     func run() async throws {
         let broker = self.broker
         let expiry = Task { await broker.runSessionExpiry() }
+        let health = Task { await broker.runProviderHealthChecks(interval: broker.configuration.healthCheckInterval) }
         try? await gracefulShutdown()
         expiry.cancel()
+        health.cancel()
         await expiry.value
+        await health.value
         if !(await broker.drain(timeout: .seconds(20))) {
             logger.warning("gateway.shutdown.work-left", metadata: ["note": "unfinished operations resume on the next start"])
         }

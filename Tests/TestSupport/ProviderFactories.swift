@@ -206,17 +206,17 @@ public final class ExampleHTTPProvider: @unchecked Sendable {
 
     /// Starts the example with a bearer token and waits (up to 20 s) for its `listening on` line,
     /// on a thread of its own (the read blocks).
-    public static func start(state: URL, token: String) async throws -> ExampleHTTPProvider {
+    public static func start(state: URL, token: String, port: Int = 0) async throws -> ExampleHTTPProvider {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try startBlocking(state: state, token: token) }) }
+            Thread.detachNewThread { continuation.resume(with: Result { try startBlocking(state: state, token: token, port: port) }) }
         }
     }
 
-    static func startBlocking(state: URL, token: String) throws -> ExampleHTTPProvider {
+    static func startBlocking(state: URL, token: String, port: Int) throws -> ExampleHTTPProvider {
         let process = Process()
         // The interpreter itself, not a wrapper (a pyenv shim would survive `terminate()` as its parent).
         process.executableURL = URL(fileURLWithPath: pythonPath)
-        process.arguments = [scriptPath, "--state", state.path]
+        process.arguments = [scriptPath, "--state", state.path, "--port", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["PROVIDER_TOKEN"] = token
         process.environment = environment
@@ -237,6 +237,9 @@ public final class ExampleHTTPProvider: @unchecked Sendable {
         }
         return ExampleHTTPProvider(process: process, stateFile: state, url: "http://\(address)")
     }
+
+    /// The port it listens on.
+    public var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
     /// The provider's state file as JSON.
     public func state() -> JSONValue {

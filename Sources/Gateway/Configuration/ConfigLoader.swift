@@ -22,6 +22,7 @@ public enum ConfigLoader {
         ("POLYBROKER_LEDGER_KEY", ["ledger", "key"]),
         ("POLYBROKER_ASYNC_BUDGET_SECONDS", ["broker", "async_budget_seconds"]),
         ("POLYBROKER_SYNC_TIMEOUT_SECONDS", ["broker", "sync_timeout_seconds"]),
+        ("POLYBROKER_HEALTH_CHECK_SECONDS", ["broker", "health_check_seconds"]),
         ("POLYBROKER_USERNAME", ["auth", "username"]),
         ("POLYBROKER_PASSWORD", ["auth", "password"]),
         ("POLYBROKER_REGISTRY_TOKENS", ["registry", "tokens"]),
@@ -71,6 +72,9 @@ public enum ConfigLoader {
         plugins: PluginKinds = Plugins.installed
     ) throws -> GatewayConfiguration {
         var document = document.isNull ? .emptyObject : document
+        var switched: [ConfigProblem] = []
+        document = applyingSwitches(document, environment: environment, problems: &switched)
+        guard switched.isEmpty else { throw ConfigurationError(problems: switched) }
         for (variable, path) in environmentKeys {
             if let value = environment[variable], !value.isEmpty {
                 document = setting(document, path: path[...], to: .string(value))
@@ -85,6 +89,66 @@ public enum ConfigLoader {
             throw ConfigurationError(problems: parser.reader.problems)
         }
         return configuration
+    }
+
+    /// Providers and offerings switched on by the environment: an entry with `enabled_by: VAR`
+    /// (or a list of variables) is kept only when every variable is set and not empty; `${VAR}`
+    /// in a provider's params is replaced by the variable's value (a problem when it is unset).
+    static func applyingSwitches(_ document: JSONValue, environment: [String: String], problems: inout [ConfigProblem]) -> JSONValue {
+        guard var root = document.objectValue else { return document }
+        for section in ["providers", "offerings"] {
+            guard let entries = root[section]?.arrayValue else { continue }
+            var kept: [JSONValue] = []
+            for (index, entry) in entries.enumerated() {
+                guard var members = entry.objectValue, let switches = members.removeValue(forKey: "enabled_by") else {
+                    kept.append(entry)
+                    continue
+                }
+                let variables = switches.arrayValue?.compactMap(\.stringValue) ?? switches.stringValue.map { [$0] } ?? []
+                if variables.isEmpty || variables.count != (switches.arrayValue?.count ?? 1) {
+                    problems.append(ConfigProblem(path: "\(section)[\(index)].enabled_by", message: "must name an environment variable or a list of them"))
+                    continue
+                }
+                guard variables.allSatisfy({ !(environment[$0] ?? "").isEmpty }) else { continue }
+                if section == "providers", let params = members["params"] {
+                    members["params"] = substituting(params, environment: environment, at: "\(section)[\(index)].params", problems: &problems)
+                }
+                kept.append(.object(members))
+            }
+            root[section] = .array(kept)
+        }
+        return .object(root)
+    }
+
+    /// `${VAR}` replaced by the environment's value in every string.
+    static func substituting(_ value: JSONValue, environment: [String: String], at path: String, problems: inout [ConfigProblem]) -> JSONValue {
+        switch value {
+        case .string(let text):
+            guard text.contains("${") else { return value }
+            var result = ""
+            var rest = Substring(text)
+            while let start = rest.range(of: "${") {
+                result += rest[..<start.lowerBound]
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                    problems.append(ConfigProblem(path: path, message: "has an unclosed ${"))
+                    return value
+                }
+                let name = String(rest[start.upperBound..<end])
+                if let replacement = environment[name], !replacement.isEmpty {
+                    result += replacement
+                } else {
+                    problems.append(ConfigProblem(path: path, message: "uses ${\(name)}, which is not set"))
+                }
+                rest = rest[rest.index(after: end)...]
+            }
+            return .string(result + rest)
+        case .object(let members):
+            return .object(members.reduce(into: [:]) { $0[$1.key] = substituting($1.value, environment: environment, at: "\(path).\($1.key)", problems: &problems) })
+        case .array(let items):
+            return .array(items.enumerated().map { substituting($1, environment: environment, at: "\(path)[\($0)]", problems: &problems) })
+        default:
+            return value
+        }
     }
 
     static func setting(_ value: JSONValue, path: ArraySlice<String>, to newValue: JSONValue) -> JSONValue {
@@ -126,7 +190,7 @@ struct CatalogParser {
         let ledger = reader.object(root["ledger"], at: "ledger") ?? [:]
         reader.checkKeys(ledger, allowed: ["kind", "file", "durability", "key_file", "key"], at: "ledger")
         let broker = reader.object(root["broker"], at: "broker") ?? [:]
-        reader.checkKeys(broker, allowed: ["async_budget_seconds", "sync_timeout_seconds"], at: "broker")
+        reader.checkKeys(broker, allowed: ["async_budget_seconds", "sync_timeout_seconds", "health_check_seconds"], at: "broker")
         let auth = reader.object(root["auth"], at: "auth") ?? [:]
         reader.checkKeys(auth, allowed: ["username", "password"], at: "auth")
         let registry = reader.object(root["registry"], at: "registry") ?? [:]
@@ -182,7 +246,8 @@ struct CatalogParser {
                 key: reader.string(ledger, "key", at: "ledger")),
             broker: BrokerConfiguration(
                 asyncBudget: .milliseconds(Int((reader.double(broker, "async_budget_seconds", at: "broker", minimum: 0) ?? 10) * 1000)),
-                syncTimeout: .milliseconds(Int((reader.double(broker, "sync_timeout_seconds", at: "broker", minimum: 0) ?? 50) * 1000))),
+                syncTimeout: .milliseconds(Int((reader.double(broker, "sync_timeout_seconds", at: "broker", minimum: 0) ?? 50) * 1000)),
+                healthCheckInterval: .milliseconds(Int((reader.double(broker, "health_check_seconds", at: "broker", minimum: 0.1) ?? 15) * 1000))),
             username: username, password: reader.string(auth, "password", at: "auth"), registryTokens: tokens,
             platformTenant: reader.string(registry, "platform_tenant", at: "registry"), frontends: frontends,
             providers: providers, catalog: catalog)
