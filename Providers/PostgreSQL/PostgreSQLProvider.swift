@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// PostgreSQL: one database per instance, owned by a per-instance owner role; one login role
@@ -18,8 +19,16 @@ public struct PostgreSQLProvider: ProviderPlugin {
         public var username: String
         public var password: String?
         public var database: String
+        /// libpq's `sslmode`: `disable`, `allow`/`prefer` (TLS when the server offers it, no
+        /// certificate check), `require` (TLS, no certificate check), `verify-ca` (the chain),
+        /// `verify-full` (the chain and the host name). Default `prefer`, as libpq.
+        public var sslMode: String
+        /// libpq's `sslrootcert`: a PEM file of trusted roots (default: the system's).
+        public var rootCertificate: String?
 
-        /// Parses `postgresql://user:password@host:port/database`.
+        static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+        /// Parses `postgresql://user:password@host:port/database[?sslmode=…&sslrootcert=…]`.
         public init?(url text: String) {
             guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
                 let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
@@ -30,15 +39,45 @@ public struct PostgreSQLProvider: ProviderPlugin {
             password = url.password.map { $0.removingPercentEncoding ?? $0 }
             let path = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             database = path.isEmpty ? "postgres" : path
+            let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+            sslMode = query["sslmode"] ?? "prefer"
+            rootCertificate = query["sslrootcert"]
+            guard Self.sslModes.contains(sslMode), Set(query.keys).isSubset(of: ["sslmode", "sslrootcert"]) else { return nil }
+        }
+
+        /// The TLS mode of a connection.
+        func tls() throws -> PostgresConnection.Configuration.TLS {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            switch sslMode {
+            case "disable": return .disable
+            case "allow", "prefer":
+                configuration.certificateVerification = .none
+                return .prefer(try NIOSSLContext(configuration: configuration))
+            case "require":
+                configuration.certificateVerification = .none
+                return .require(try NIOSSLContext(configuration: configuration))
+            case "verify-ca":
+                configuration.certificateVerification = .noHostnameVerification
+                return .require(try NIOSSLContext(configuration: configuration))
+            default:
+                return .require(try NIOSSLContext(configuration: configuration))
+            }
         }
     }
 
     let admin: Admin
+    let tls: PostgresConnection.Configuration.TLS
     let logger: Logger
 
     /// Creates a provider for an admin connection.
-    public init(admin: Admin, logger: Logger) {
+    public init(admin: Admin, logger: Logger) throws {
         self.admin = admin
+        do {
+            tls = try admin.tls()
+        } catch {
+            throw ProviderError.invalidParameters("the TLS settings of 'url' cannot be used (sslrootcert unreadable or not PEM?)")
+        }
         self.logger = logger
     }
 
@@ -49,7 +88,7 @@ public struct PostgreSQLProvider: ProviderPlugin {
             guard let members = params.objectValue else { return ["params must be an object"] }
             var problems = members.keys.sorted().filter { $0 != "url" }.map { "unknown parameter '\($0)': the postgresql provider takes only 'url'" }
             if members["url"]?.stringValue.flatMap(Admin.init(url:)) == nil {
-                problems.append("'url' is required: postgresql://ADMIN:PASSWORD@HOST:PORT/postgres")
+                problems.append("'url' is required: postgresql://ADMIN:PASSWORD@HOST:PORT/postgres[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE]")
             }
             return problems
         },
@@ -57,7 +96,7 @@ public struct PostgreSQLProvider: ProviderPlugin {
             guard let admin = params["url"]?.stringValue.flatMap(Admin.init(url:)) else {
                 throw ProviderError.invalidParameters("'url' is required: postgresql://ADMIN:PASSWORD@HOST:PORT/postgres")
             }
-            return PostgreSQLProvider(admin: admin, logger: environment.logger)
+            return try PostgreSQLProvider(admin: admin, logger: environment.logger)
         })
 
     // MARK: Names
@@ -86,9 +125,11 @@ public struct PostgreSQLProvider: ProviderPlugin {
     func connect(database: String? = nil) async throws -> PostgresConnection {
         let configuration = PostgresConnection.Configuration(
             host: admin.host, port: admin.port, username: admin.username, password: admin.password,
-            database: database ?? admin.database, tls: .disable)
+            database: database ?? admin.database, tls: tls)
         do {
             return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch let error as PSQLError where error.code == .sslUnsupported {
+            throw ProviderError.unreachable("PostgreSQL at \(admin.host):\(admin.port) does not offer TLS (sslmode=\(admin.sslMode))")
         } catch {
             throw ProviderError.unreachable("cannot connect to PostgreSQL at \(admin.host):\(admin.port)")
         }

@@ -92,6 +92,26 @@ struct PostgreSQLProviderTests {
         await #expect(throws: ProviderError.unreachable("cannot connect to PostgreSQL at 127.0.0.1:1")) {
             try await plugin.provision(ProvisionRequest(instanceID: "x", name: "x", offering: "postgresql", plan: Self.plan, parameters: [:]))
         }
-        #expect(PostgreSQLProvider.factory.validate(["url": "mysql://x"]) == ["'url' is required: postgresql://ADMIN:PASSWORD@HOST:PORT/postgres"])
+        #expect(
+            PostgreSQLProvider.factory.validate(["url": "mysql://x"]) == [
+                "'url' is required: postgresql://ADMIN:PASSWORD@HOST:PORT/postgres[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE]"
+            ])
+        #expect(PostgreSQLProvider.factory.validate(["url": "postgresql://a:b@h/postgres?sslmode=maybe"]).count == 1)
+        #expect(PostgreSQLProvider.factory.validate(["url": "postgresql://a:b@h/postgres?sslmode=verify-full"]).isEmpty)
+    }
+
+    @Test func sslModesFollowLibpqAgainstAServerWithoutTLS() async throws {
+        // The throw-away server offers no TLS: prefer falls back to plain, require refuses clearly.
+        let environment = PluginEnvironment(providerID: "pg", dataDirectory: URL(fileURLWithPath: "/tmp"), logger: Self.logger)
+        let prefer = try PostgreSQLProvider.factory.make(["url": .string(Self.url + "?sslmode=prefer")], environment)
+        #expect(await prefer.health() == .healthy)
+        let require = try PostgreSQLProvider.factory.make(["url": .string(Self.url + "?sslmode=require")], environment)
+        let error = await #expect(throws: ProviderError.self) {
+            try await require.provision(ProvisionRequest(instanceID: "tls-1", name: "tls-1", offering: "postgresql", plan: Self.plan, parameters: [:]))
+        }
+        #expect(error?.description.hasSuffix("does not offer TLS (sslmode=require)") == true)
+        #expect(throws: ProviderError.self) {
+            try PostgreSQLProvider.factory.make(["url": .string(Self.url + "?sslmode=verify-full&sslrootcert=/nonexistent.pem")], environment)
+        }
     }
 }
