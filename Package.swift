@@ -192,6 +192,16 @@ let package = Package(
         frontEndTests("Apcera"),
         frontEndTests("Registry"),
         .testTarget(
+            name: "InteropTests",
+            dependencies: [
+                "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "BrokerCore", "TestSupport", "LedgerSQLite", "PostgreSQLProvider", "RedisProvider",

@@ -20,13 +20,17 @@ extension RegistryFrontEnd {
     /// The default binding of an instance: one per instance, made when it is ready (seed 000's `creds`).
     static func defaultBindingID(_ instance: Instance) -> String { "\(instance.id)-default" }
 
-    /// The default binding's credentials, making the binding once the instance is ready (unless it was deleted).
+    /// The default binding's credentials, making the binding once the instance is ready (unless it
+    /// was deleted). Only instances the registry created get one made: reading an instance another
+    /// platform created never creates a binding behind that platform's back (Apcera would count it
+    /// as live); such reads show `creds: null` unless a registry client bound it.
     func defaultCredentials(_ instance: Instance, context: some RequestContext) async throws -> Binding? {
         guard instance.state == .ready || instance.state == .updating else { return nil }
         let id = Self.defaultBindingID(instance)
         if let existing = try await call({ () async throws(BrokerError) in try await broker.binding(id: id) }) {
             return existing.state == .bound ? existing : nil
         }
+        guard instance.createdBy == "registry" else { return nil }
         return try await bound(BindCommand(bindingID: id, instance: .id(instance.id), acceptsIncomplete: true, origin: origin(context)))
     }
 
