@@ -44,7 +44,7 @@ struct OSBClient {
     /// Polls `last_operation` until the state is no longer `in progress`; returns the final reply.
     func poll(_ path: String, operation: String? = nil) async throws -> Reply {
         let query = operation.map { "?operation=\($0)" } ?? ""
-        for _ in 0..<150 {
+        for _ in 0..<300 {
             let reply = try await send(.get, path + "/last_operation" + query)
             if reply.status != .ok || reply["state"] != "in progress" { return reply }
             try await Task.sleep(for: .milliseconds(100))
