@@ -24,3 +24,13 @@ stop_postgres() {
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PG_TMP"
 }
+
+# postgres_leftovers: prints the databases and roles Polybroker's provider made (pb_*) that are
+# still on the throw-away server; nothing when the tests cleaned up after themselves.
+postgres_leftovers() {
+    local url=${POLYBROKER_TEST_POSTGRESQL_URL#postgresql://}
+    local password=${url#*:}; password=${password%%@*}
+    local port=${url##*:}; port=${port%%/*}
+    PGPASSWORD=$password psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atc \
+        "SELECT 'database ' || datname FROM pg_database WHERE datname LIKE 'pb\_%' UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname LIKE 'pb\_%'"
+}

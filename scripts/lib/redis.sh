@@ -47,3 +47,12 @@ stop_redis() {
     rm -rf "$REDIS_TMP"
     REDIS_TMP=
 }
+
+# redis_leftovers: prints the ACL users Polybroker's provider made (pb.*) and the number of keys
+# still on the throw-away server; nothing when the tests cleaned up after themselves.
+redis_leftovers() {
+    local keys
+    REDISCLI_AUTH=$REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --no-auth-warning ACL USERS | grep '^pb\.' | sed 's/^/user /' || true
+    keys=$(REDISCLI_AUTH=$REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --no-auth-warning DBSIZE)
+    [ "$keys" = "0" ] || echo "$keys keys"
+}
