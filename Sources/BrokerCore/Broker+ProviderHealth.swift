@@ -15,13 +15,17 @@ extension Broker {
         var changed: [Provider] = []
         for provider in try await providers().items where provider.removedAt == nil {
             let wasCheckedOffline = provider.status == .offline && (provider.statusReason ?? "").hasPrefix(Self.unreachablePrefix)
-            guard provider.status == .online || wasCheckedOffline else { continue }
             let health: ProviderHealth
             do {
                 health = await (try await pool.plugin(for: provider)).health()
             } catch {
                 health = .unhealthy(error.description)
             }
+            guard provider.status == .online || wasCheckedOffline else {
+                await pool.record(health, for: provider.id)
+                continue
+            }
+            await pool.record(health, for: provider.id)
             var next = provider
             switch health {
             case .healthy where wasCheckedOffline:
@@ -45,6 +49,7 @@ extension Broker {
             let toSave = next
             try await withLedger { try await self.ledger.saveProvider(toSave, events: provider.status == next.status ? [] : [event]) }
             await pool.evict(provider.id)
+            await pool.record(health, for: provider.id)
             if provider.status != next.status {
                 logger.notice(
                     next.status == .online ? "broker.provider.online" : "broker.provider.offline",

@@ -7,6 +7,8 @@ actor ProviderPool {
     private let dataDirectory: URL
     private let logger: Logger
     private var plugins: [String: (params: JSONValue, plugin: any ProviderPlugin)] = [:]
+    /// The last health-check result of each provider.
+    private var checked: [String: ProviderHealth] = [:]
 
     init(kinds: PluginKinds, dataDirectory: URL, logger: Logger) {
         self.kinds = kinds
@@ -39,6 +41,17 @@ actor ProviderPool {
     /// Forgets a provider's plugin.
     func evict(_ providerID: String) {
         plugins[providerID] = nil
+        checked[providerID] = nil
+    }
+
+    /// Records a health-check result.
+    func record(_ health: ProviderHealth, for providerID: String) {
+        checked[providerID] = health
+    }
+
+    /// The last health-check result, if any.
+    func lastHealth(of providerID: String) -> ProviderHealth? {
+        checked[providerID]
     }
 }
 
@@ -67,10 +80,16 @@ extension Broker {
         try await withLedger { try await self.ledger.providers(filter, page: page) }
     }
 
-    /// Each provider's health as its plugin reports it.
+    /// Each provider's health: the last periodic check's result (`checkProviderHealth`), or, for a
+    /// provider not checked yet, what its plugin answers now. Cached results keep `/readyz` fast
+    /// when a backend does not answer at all.
     public func providerHealth() async throws(BrokerError) -> [(Provider, ProviderHealth)] {
         var report: [(Provider, ProviderHealth)] = []
         for provider in try await providers().items {
+            if let checked = await pool.lastHealth(of: provider.id) {
+                report.append((provider, checked))
+                continue
+            }
             do {
                 let plugin = try await pool.plugin(for: provider)
                 report.append((provider, await plugin.health()))
