@@ -17,11 +17,6 @@ extension SQLiteLedger {
         return counts
     }
 
-    /// Whether every table is empty.
-    public func isEmpty() throws -> Bool {
-        try counts().allSatisfy { $0.value == 0 }
-    }
-
     /// Writes the whole ledger as an archive (see `LedgerArchive`), line by line, from one read
     /// transaction: a consistent snapshot, also while a server writes.
     ///

@@ -7,7 +7,7 @@ import Operator
 import Testing
 import TestSupport
 
-@Suite struct LedgerTransferTests {
+@Suite("Ledger export, import and backup") struct LedgerTransferTests {
     @Test func exportImportExportIsByteIdentical() async throws {
         // Given a ledger with something of everything, made through every front-end
         let source = TemporaryDirectory("export-a")

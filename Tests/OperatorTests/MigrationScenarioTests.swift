@@ -10,7 +10,7 @@ import TestSupport
 
 /// A tsuru team's instances move to Cloud Foundry: listed with their canonical ids and the calls
 /// that adopt them, bound through /cf, unbound from tsuru, and never provisioned again.
-@Suite struct MigrationScenarioTests {
+@Suite("Moving between platforms") struct MigrationScenarioTests {
     @Test func aTsuruTeamsInstancesMoveToCloudFoundryWithoutBeingProvisionedAgain() async throws {
         let directory = TemporaryDirectory("move")
         let configuration = try OperatorFixture.configuration(in: directory)

@@ -7,7 +7,7 @@ import Operator
 import Testing
 import TestSupport
 
-@Suite struct OperatorViewsTests {
+@Suite("Operator views: instances, bindings, providers, events") struct OperatorViewsTests {
     /// Values that must never show in a view.
     static let secrets = ["s3cr3t-key", "api.example.com", "sqlite://", ".sqlite\"", GatewayFixture.password, "acme-token", "beta-token"]
 
