@@ -139,10 +139,18 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "Operator",
+            dependencies: [
+                "BrokerCore", "LedgerSQLite", "Gateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "polybroker",
             dependencies: [
-                "Gateway", "BrokerCore", "TsuruFrontEnd",
+                "Gateway", "BrokerCore", "TsuruFrontEnd", "Operator", "LedgerSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,6 +218,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: [
+                "Operator", "Gateway", "BrokerCore", "LedgerSQLite", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings
         ),
