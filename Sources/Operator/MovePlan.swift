@@ -51,7 +51,7 @@ public struct InstanceMove: Sendable {
     public var createdBy: String
     /// Why the target platform cannot carry its name, when it cannot.
     public var nameProblem: String?
-    /// The command that renames it; nil: no front-end or command of this build renames an instance.
+    /// The command that renames it to a name the target can carry.
     public var rename: String?
     /// Calls against Polybroker that make it usable on the target platform (nothing is provisioned).
     public var adopt: [MoveCall]
@@ -86,7 +86,8 @@ public struct MovePlan: Sendable {
             lines += ["", "## \(move.name) (id \(move.id); \(move.offering)/\(move.plan); created through \(move.createdBy); \(move.placement))"]
             if let problem = move.nameProblem {
                 lines.append("# NOT CARRYABLE: \(problem)")
-                lines.append("# rename: " + (move.rename ?? MovePlanner.noRename))
+                lines.append("# " + MovePlanner.renameNote + ":")
+                if let rename = move.rename { lines.append(rename) }
             }
             for call in move.adopt { lines += ["# \(call.purpose) (expect \(call.expect))", curl(call, username: username)] }
             if !move.platformSteps.isEmpty { lines += move.platformSteps }
@@ -108,7 +109,7 @@ public struct MovePlan: Sendable {
                         "placement": .string(move.placement), "protocol": .string(move.createdBy),
                         "carryable": .bool(move.nameProblem == nil), "name_problem": move.nameProblem.map(JSONValue.string) ?? .null,
                         "rename": move.rename.map(JSONValue.string) ?? .null,
-                        "rename_note": move.nameProblem == nil ? .null : .string(MovePlanner.noRename),
+                        "rename_note": move.nameProblem == nil ? .null : .string(MovePlanner.renameNote),
                         "adopt": .array(move.adopt.map(\.json)), "platform_steps": .array(move.platformSteps.map(JSONValue.string)),
                         "release": .array(move.release.map(\.json)), "release_steps": .array(move.releaseSteps.map(JSONValue.string)),
                     ]

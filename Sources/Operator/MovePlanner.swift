@@ -6,9 +6,23 @@ import Gateway
 /// reachable from every front-end by its canonical id (tsuru by its name), so moving one is a
 /// matter of binding it on the new platform and unbinding it on the old: nothing is provisioned.
 public enum MovePlanner {
-    /// What the plan says when a name cannot be carried: this build has no rename.
-    public static let noRename =
-        "no front-end or command of this build renames an instance (the registry's PUT /services/<name> changes plan, params and tags only); it stays reachable by its id through /cf and /apcera"
+    /// What the plan says about renaming: the operator command, run before the move.
+    public static let renameNote =
+        "rename it first (the id, bindings and backend resource stay; platforms that address it by id are not affected), then plan the move again"
+
+    /// The command that renames an instance to a name tsuru can carry.
+    public static func renameCommand(_ name: String) -> String {
+        "polybroker rename-instance '\(name)' '\(tsuruName(for: name))'"
+    }
+
+    /// A tsuru-carryable name close to `name`: other characters become `-`, a leading letter is ensured.
+    public static func tsuruName(for name: String) -> String {
+        var candidate = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "-" })
+        if !(candidate.first?.isLetter ?? false) { candidate = "s-" + candidate }
+        if candidate.count < 2 { candidate += "-1" }
+        if candidate == "plans" { candidate = "plans-1" }
+        return String(candidate.prefix(128))
+    }
 
     /// Plans moving `entries` to `target`; `baseURL` is where the platforms reach Polybroker.
     public static func plan(
@@ -94,7 +108,10 @@ public enum MovePlanner {
         let instance = entry.instance
         var move = skeleton(entry)
         move.nameProblem = tsuruNameProblem(instance.name)
-        guard move.nameProblem == nil else { return move }
+        guard move.nameProblem == nil else {
+            move.rename = renameCommand(instance.name)
+            return move
+        }
         let others = entry.bindings.filter { $0.createdBy != "tsuru" && $0.state != .deleted }
         (move.release, move.releaseSteps) = release(others, of: entry, paths: paths)
         guard instance.createdBy != "tsuru" else {

@@ -91,15 +91,20 @@ import TestSupport
                 #expect(unbinds.count == (entry.instance.name == "orders-db" ? 2 : 1))
             }
 
-            // An instance whose name tsuru cannot carry is reported, with what renames it (nothing in this build)
+            // An instance whose name tsuru cannot carry is reported with the command that renames it
             let platform = try await OperatorViews.instances(ledger, catalog: configuration.catalog, .init(tenant: handle.platformTenant))
             let toTsuru = MovePlanner.plan(platform, to: .tsuru, configuration: configuration)
             let cache = try #require(toTsuru.instances.first { $0.name == "team.cache" })
             #expect(cache.nameProblem?.contains("'team.cache' has '.'") == true)
-            #expect(cache.rename == nil && cache.adopt.isEmpty)
+            #expect(cache.rename == "polybroker rename-instance 'team.cache' 'team-cache'" && cache.adopt.isEmpty)
             #expect(toTsuru.text(username: "polybroker").contains("# NOT CARRYABLE: tsuru names are"))
             let reported = toTsuru.json["instances"]?.arrayValue?.first { $0["name"] == "team.cache" }
-            #expect(reported?["carryable"] == false && reported?["rename_note"]?.stringValue == MovePlanner.noRename)
+            #expect(reported?["carryable"] == false && reported?["rename_note"]?.stringValue == MovePlanner.renameNote)
+            // Renamed, it can move: the same id, and tsuru reaches it by the new name
+            try await handle.broker.rename(.name("team.cache"), to: "team-cache", origin: .system)
+            let renamed = try await OperatorViews.instances(ledger, catalog: configuration.catalog, .init(tenant: handle.platformTenant))
+            let moved = try #require(MovePlanner.plan(renamed, to: .tsuru, configuration: configuration).instances.first { $0.name == "team-cache" })
+            #expect(moved.id == cache.id && moved.nameProblem == nil)
             #expect(toTsuru.instances.first { $0.name == "orders-db" }?.nameProblem == nil)
             #expect(MovePlanner.plan(platform, to: .cf, configuration: configuration).instances.allSatisfy { $0.nameProblem == nil })
             try await ledger.close()
