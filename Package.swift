@@ -138,6 +138,16 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "Conformance",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "polybroker",
             dependencies: [
