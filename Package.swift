@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "polybroker",
             dependencies: [
-                "Gateway", "BrokerCore", "TsuruFrontEnd",
+                "Gateway", "BrokerCore", "TsuruFrontEnd", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
