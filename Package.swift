@@ -199,6 +199,19 @@ let package = Package(
         frontEndTests("Apcera"),
         frontEndTests("Registry"),
         .testTarget(
+            name: "ConformanceTests",
+            dependencies: [
+                "Conformance", "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "BrokerCore", "TestSupport", "LedgerSQLite",
