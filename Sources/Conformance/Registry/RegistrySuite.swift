@@ -13,10 +13,15 @@ struct RegistrySuite: Sendable {
     var suite: ConformanceSuite {
         let options = options
         let http = http
-        return ConformanceSuite(name: "registry") {
-            let context = try await RegistryContext.discover(options: options, http: http)
-            return RegistryCases(context).all
-        }
+        let holder = Locked<RegistryContext?>(nil)
+        return ConformanceSuite(
+            name: "registry",
+            prepare: {
+                let context = try await RegistryContext.discover(options: options, http: http)
+                holder.set(context)
+                return RegistryCases(context).all
+            },
+            finish: { await holder.value?.finish() })
     }
 }
 
@@ -118,6 +123,13 @@ final class RegistryContext: Sendable {
         let registered = try await client.send(.POST, "/providers", body: .json(["id": .string(provider), "kind": .string(kind), "type": .string(offering), "session_id": .string(id)]))
         guard registered.status == 201, let expiresAt = try await client.get("/sessions/\(id)")["expires_at"]?.integerValue else { return nil }
         return ExpiringSession(id: id, provider: provider, expiresAt: expiresAt, deadline: Date().addingTimeInterval(3))
+    }
+
+    /// Removes the provider of the expiring session (the session itself is gone).
+    func finish() async {
+        guard let expiring else { return }
+        _ = try? await client.send(.DELETE, "/sessions/\(expiring.id)")
+        _ = try? await client.send(.DELETE, "/providers/\(expiring.provider)")
     }
 
     // MARK: What a case needs
