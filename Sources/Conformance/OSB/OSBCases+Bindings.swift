@@ -195,17 +195,19 @@ extension OSBCases {
                 try Self.expectError(reply, "AsyncRequired")
             },
             ConformanceCase("B6", "identical bind while binding → 202 with the same operation, no credentials") { _ in
-                let running = try await ctx.runningAsyncBind()
-                let again = try await ctx.put(running.path, OSBBodies.bind(running.instance.service, running.instance.plan), acceptsIncomplete: true).expect(202)
-                try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not \(running.operation ?? "(none)")")
-                for reply in [running.reply, again] {
-                    try ensure(reply["credentials"] == nil, "\(reply.request): a 202 must not carry credentials")
+                try await ctx.whileRunning({ try await ctx.runningAsyncBind() }) { running in
+                    let again = try await ctx.put(running.path, OSBBodies.bind(running.instance.service, running.instance.plan), acceptsIncomplete: true).expect(202)
+                    try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not \(running.operation ?? "(none)")")
+                    for reply in [running.reply, again] {
+                        try ensure(reply["credentials"] == nil, "\(reply.request): a 202 must not carry credentials")
+                    }
                 }
             },
             ConformanceCase("FB2b", "GET of a binding still being created → 404") { _ in
-                let running = try await ctx.runningAsyncBind()
-                guard running.instance.service.bindingsRetrievable else { throw CaseSkip("service is not bindings_retrievable") }
-                try await ctx.client.get(running.path).expect(404)
+                guard try ctx.requireAsync().0.bindingsRetrievable else { throw CaseSkip("service is not bindings_retrievable") }
+                try await ctx.whileRunning({ try await ctx.runningAsyncBind() }) { running in
+                    try await ctx.client.get(running.path).expect(404)
+                }
             },
             ConformanceCase("BL1", "binding last_operation → 200 {state}") { _ in
                 let running = try await ctx.runningAsyncBind()

@@ -29,10 +29,11 @@ extension OSBCases {
                 try await ctx.client.get(started.path + "/last_operation").expect(200)
             },
             ConformanceCase("P9", "identical PUT while provisioning → 202 with the same operation") { _ in
-                let running = try await ctx.runningAsyncProvision()
-                let again = try await ctx.put(running.path, OSBBodies.provision(running.instance.service, running.instance.plan), acceptsIncomplete: true)
-                try again.expect(202)
-                try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not the first answer's \(running.operation ?? "(none)")")
+                try await ctx.whileRunning({ try await ctx.runningAsyncProvision() }) { running in
+                    let again = try await ctx.put(running.path, OSBBodies.provision(running.instance.service, running.instance.plan), acceptsIncomplete: true)
+                    try again.expect(202)
+                    try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not the first answer's \(running.operation ?? "(none)")")
+                }
             },
             ConformanceCase("L1", "last_operation without any query parameter → 200") { _ in
                 let running = try await ctx.runningAsyncProvision()
@@ -58,9 +59,11 @@ extension OSBCases {
                 try await ctx.client.get(running.path + "/last_operation?operation=conformance-unknown-operation").expect(200)
             },
             ConformanceCase("F3b", "fetching an instance still being provisioned → 404") { _ in
-                let running = try await ctx.runningAsyncProvision()
-                guard running.instance.service.instancesRetrievable else { throw CaseSkip("service '\(running.instance.service.name)' is not instances_retrievable") }
-                try await ctx.client.get(running.path).expect(404)
+                let service = try ctx.requireAsync().0
+                guard service.instancesRetrievable else { throw CaseSkip("service '\(service.name)' is not instances_retrievable") }
+                try await ctx.whileRunning({ try await ctx.runningAsyncProvision() }) { running in
+                    try await ctx.client.get(running.path).expect(404)
+                }
             },
             ConformanceCase("L6", "never 410 while provisioning; the provision ends succeeded") { _ in
                 let started = try await ctx.runningAsyncProvision()

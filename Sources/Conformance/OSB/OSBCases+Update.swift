@@ -45,7 +45,7 @@ extension OSBCases {
 
     /// An asynchronous plan change that is still running (started now when the last one finished).
     func runningAsyncUpdate() async throws -> OSBAsyncOperation {
-        if let current = await context.fixtures.operation("update"), try await context.inProgress(current.path) { return current }
+        if let current = await context.fixtures.operation("update"), try await context.inProgress(current) { return current }
         let (service, syncPlan) = try context.requireSync()
         let (_, asyncPlan) = try context.requireAsync()
         guard service.planUpdateable || syncPlan.raw["plan_updateable"]?.boolValue == true else {
@@ -112,19 +112,22 @@ extension OSBCases {
                 try Self.expectError(try await ctx.patch(instance, serviceField(instance).setting("plan_id", .string(asyncPlan.id))), "AsyncRequired")
             },
             ConformanceCase("U5", "asynchronous update → 202; the same PATCH again → 202 with the same operation") { _ in
-                let running = try await runningAsyncUpdate()
-                let body: JSONValue = ["service_id": .string(running.instance.service.id), "plan_id": .string(try ctx.requireAsync().1.id)]
-                let again = try await ctx.patch(running.instance, body, acceptsIncomplete: true).expect(202)
-                try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not \(running.operation ?? "(none)")")
+                try await ctx.whileRunning({ try await runningAsyncUpdate() }) { running in
+                    let body: JSONValue = ["service_id": .string(running.instance.service.id), "plan_id": .string(try ctx.requireAsync().1.id)]
+                    let again = try await ctx.patch(running.instance, body, acceptsIncomplete: true).expect(202)
+                    try ensure(again["operation"]?.stringValue == running.operation, "\(again.request): operation \(again["operation"]?.canonicalText() ?? "absent") is not \(running.operation ?? "(none)")")
+                }
             },
             ConformanceCase("F4", "fetching an instance being updated → 422 ConcurrencyError") { _ in
-                let running = try await runningAsyncUpdate()
-                guard running.instance.service.instancesRetrievable else { throw CaseSkip("service is not instances_retrievable") }
-                try Self.expectError(try await ctx.client.get(running.path), "ConcurrencyError")
+                guard try ctx.requireService().instancesRetrievable else { throw CaseSkip("service is not instances_retrievable") }
+                try await ctx.whileRunning({ try await runningAsyncUpdate() }) { running in
+                    try Self.expectError(try await ctx.client.get(running.path), "ConcurrencyError")
+                }
             },
             ConformanceCase("D6", "DELETE while an update runs → 422 ConcurrencyError") { _ in
-                let running = try await runningAsyncUpdate()
-                try Self.expectError(try await ctx.delete(running.instance, acceptsIncomplete: true), "ConcurrencyError")
+                try await ctx.whileRunning({ try await runningAsyncUpdate() }) { running in
+                    try Self.expectError(try await ctx.delete(running.instance, acceptsIncomplete: true), "ConcurrencyError")
+                }
             },
             ConformanceCase("U7a", "PATCH with a maintenance_info.version that is not the plan's → 422 MaintenanceInfoConflict") { scope in
                 let (instance, _) = try await ctx.provisionSync(scope, tag: "u7")

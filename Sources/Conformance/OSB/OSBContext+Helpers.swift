@@ -137,11 +137,37 @@ extension OSBContext {
         return reply.status == 200 && reply["state"]?.stringValue == "in progress"
     }
 
+    /// Whether this operation (asked for by its `operation` value) is still running.
+    func inProgress(_ operation: OSBAsyncOperation) async throws -> Bool {
+        let query = operation.operation.map { "?operation=\($0.urlQueryEncoded)" } ?? ""
+        let reply = try await client.get(operation.path + "/last_operation" + query)
+        return reply.status == 200 && reply["state"]?.stringValue == "in progress"
+    }
+
+    /// Runs `check` against an operation that is still running. When the check fails and the
+    /// operation has finished meanwhile (a slow machine), it was a race, not a finding: tries again
+    /// with a fresh operation from `start` (3 attempts).
+    func whileRunning<T>(
+        _ start: () async throws -> OSBAsyncOperation, _ check: (OSBAsyncOperation) async throws -> T
+    ) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let running = try await start()
+            do {
+                return try await check(running)
+            } catch let failure as CaseFailure {
+                if attempt >= 3 { throw failure }
+                if try await inProgress(running) { throw failure }
+            }
+        }
+    }
+
     // MARK: Shared asynchronous flows
 
     /// An asynchronous provision that is still running (started now when the last one finished).
     func runningAsyncProvision() async throws -> OSBAsyncOperation {
-        if let current = await fixtures.operation("provision"), try await inProgress(current.path) { return current }
+        if let current = await fixtures.operation("provision"), try await inProgress(current) { return current }
         return try await startAsyncProvision(key: "provision")
     }
 
@@ -173,7 +199,7 @@ extension OSBContext {
     /// An asynchronous bind on the completed asynchronous instance, still running; skipped when
     /// that plan binds synchronously.
     func runningAsyncBind() async throws -> OSBAsyncOperation {
-        if let current = await fixtures.operation("bind"), try await inProgress(current.path) { return current }
+        if let current = await fixtures.operation("bind"), try await inProgress(current) { return current }
         let instance = try await completedAsyncInstance()
         guard instance.service.isBindable(instance.plan) else { throw CaseSkip("asynchronous plan '\(instance.plan.name)' is not bindable") }
         let bindingID = uniqueName("async-binding")

@@ -53,9 +53,10 @@ extension TsuruCases {
                 try await client.send(.POST, "/resources/\(uniqueName("t16"))/bind", body: bindForm([FormField("app-name", "conformance-app")])).expect(404)
             },
             ConformanceCase("T16c", "bind-app while provisioning → 412 with text") { _ in
-                let name = try await ctx.provisioningInstance()
-                let reply = try await client.send(.POST, "/resources/\(name)/bind-app", body: bindForm([FormField("app-name", "conformance-app")])).expect(412)
-                try ensure(!reply.text.isEmpty, "\(reply.request): 412 without a reason")
+                try await ctx.whileProvisioning { name in
+                    let reply = try await client.send(.POST, "/resources/\(name)/bind-app", body: bindForm([FormField("app-name", "conformance-app")])).expect(412)
+                    try ensure(!reply.text.isEmpty, "\(reply.request): 412 without a reason")
+                }
             },
             ConformanceCase("T17a", "unit bind (POST …/bind with unit-host) → 201, repeatable") { scope in
                 let name = try await ctx.instance(scope, tag: "t17")

@@ -255,8 +255,9 @@ struct TsuruCases: Sendable {
                 try await client.send(.PUT, "/resources/\(uniqueName("t13"))", body: .form([team])).expect(404)
             },
             ConformanceCase("T13h", "update while provisioning → 412") { _ in
-                let name = try await ctx.provisioningInstance()
-                try await client.send(.PUT, "/resources/\(name)", body: .form([team, FormField("description", "busy")])).expect(412)
+                try await ctx.whileProvisioning { name in
+                    try await client.send(.PUT, "/resources/\(name)", body: .form([team, FormField("description", "busy")])).expect(412)
+                }
             },
         ]
     }

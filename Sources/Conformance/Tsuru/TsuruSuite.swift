@@ -177,6 +177,22 @@ final class TsuruContext: Sendable {
         return name
     }
 
+    /// Runs `check` against an instance still provisioning. When the check fails and the instance
+    /// has finished meanwhile (a slow machine), it was a race: tries again with a new one (3 attempts).
+    func whileProvisioning(_ check: (String) async throws -> Void) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let name = try await provisioningInstance()
+            do {
+                return try await check(name)
+            } catch let failure as CaseFailure {
+                if attempt >= 3 { throw failure }
+                if try await client.get("/resources/\(name)/status").status == 202 { throw failure }
+            }
+        }
+    }
+
     /// Waits until `status` is no longer 202 (at most 60 s); the last answer.
     @discardableResult
     func waitUntilSettled(_ name: String) async throws -> HTTPReply {
