@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 
 /// Each suite against Polybroker itself: the suites and the server keep each other honest.
-@Suite("Conformance suites against Polybroker", .serialized)
+@Suite("Conformance suites against Polybroker")
 struct ConformanceAgainstPolybrokerTests {
     @Test func osbSuitePasses() async throws {
         // Given a live Polybroker with the shipped configuration, When the OSB suite runs against /cf
@@ -55,7 +55,7 @@ struct ConformanceAgainstPolybrokerTests {
 }
 
 /// Each suite against a Polybroker behind a proxy that breaks one behaviour: the suite must name it.
-@Suite("Conformance suites report a broken server", .serialized)
+@Suite("Conformance suites report a broken server")
 struct ConformanceAgainstBrokenServerTests {
     @Test func osbReportsA200ForAMissingVersionHeader() async throws {
         // Given a broker that answers 200 where it should refuse a missing X-Broker-API-Version with 412
@@ -80,9 +80,11 @@ struct ConformanceAgainstBrokenServerTests {
             }
         }
         let report = try await LivePolybroker.report(.osb, only: ["G", "P", "I"], through: breakage)
-        #expect(report.failedIDs.contains("P8a"))
-        #expect(report.failedIDs.contains("P8b"))
-        #expect(Set(report.failedIDs) == ["G16", "P8a", "P8b", "I1"])
+        // Then every case that re-sends an identical PUT fails; I4 fails too when one of its five
+        // parallel PUTs arrives after the provision finished (200 → 201: two 201s), which depends on timing
+        let failed = Set(report.failedIDs)
+        #expect(failed.isSuperset(of: ["G16", "P8a", "P8b", "I1"]))
+        #expect(failed.isSubset(of: ["G16", "P8a", "P8b", "I1", "I4"]))
     }
 
     @Test func tsuruReportsA500ForAMissingName() async throws {
