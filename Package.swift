@@ -202,6 +202,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: [
                 "Conformance", "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
