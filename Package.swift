@@ -147,10 +147,20 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .target(
+            name: "Conformance",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "polybroker",
             dependencies: [
-                "Gateway", "BrokerCore", "TsuruFrontEnd", "Operator", "LedgerSQLite",
+                "Gateway", "BrokerCore", "TsuruFrontEnd", "Operator", "LedgerSQLite", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -199,6 +209,20 @@ let package = Package(
         frontEndTests("Tsuru"),
         frontEndTests("Apcera"),
         frontEndTests("Registry"),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: [
+                "Conformance", "Gateway", "BrokerCore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "InteropTests",
             dependencies: [

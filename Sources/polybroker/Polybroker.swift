@@ -11,7 +11,10 @@ struct Polybroker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "polybroker",
         abstract: "One service-broker gateway for Cloud Foundry/OSB, tsuru, Apcera and service registries.",
-        subcommands: [Serve.self, Config.self, TsuruManifest.self, Bench.self, LedgerCommand.self, Instances.self, Bindings.self, Providers.self, Events.self, RenameInstance.self])
+        subcommands: [
+            Serve.self, Config.self, TsuruManifest.self, Bench.self, ConformanceCommand.self, LedgerCommand.self, Instances.self,
+            Bindings.self, Providers.self, Events.self, RenameInstance.self,
+        ])
 }
 
 /// Options every command that reads the configuration shares.
