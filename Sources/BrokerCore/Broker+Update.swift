@@ -73,6 +73,14 @@ extension Broker {
                     instance.tags = tags
                     recorded = true
                 }
+                if let metadata = command.metadata, metadata != instance.metadata {
+                    instance.metadata = metadata
+                    recorded = true
+                }
+                if let user = command.user, user != instance.user {
+                    instance.user = user
+                    recorded = true
+                }
                 let merged = Self.merge(instance.parameters, command.parameters)
                 if newPlan.id == currentPlan.id && merged == instance.parameters {
                     guard recorded else { return (.none, .unchanged(instance)) }

@@ -77,6 +77,10 @@ public struct UpdateCommand: Sendable {
     public var tenant: String?
     /// New tags; nil keeps them.
     public var tags: [String]?
+    /// New metadata; nil keeps it.
+    public var metadata: [String: String]?
+    /// New owning user; nil keeps it.
+    public var user: String?
     /// Whether the caller can poll.
     public var acceptsIncomplete: Bool
     /// Who asks.
@@ -85,8 +89,11 @@ public struct UpdateCommand: Sendable {
     /// Creates a command.
     public init(
         instance: InstanceKey, plan: String? = nil, parameters: JSONValue? = nil, context: JSONValue? = nil,
-        tenant: String? = nil, tags: [String]? = nil, acceptsIncomplete: Bool, origin: RequestOrigin
+        tenant: String? = nil, tags: [String]? = nil, metadata: [String: String]? = nil, user: String? = nil,
+        acceptsIncomplete: Bool, origin: RequestOrigin
     ) {
+        self.metadata = metadata
+        self.user = user
         self.instance = instance
         self.plan = plan
         self.parameters = parameters

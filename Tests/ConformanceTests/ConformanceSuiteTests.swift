@@ -44,12 +44,9 @@ struct ConformanceAgainstPolybrokerTests {
         #expect(Set(report.skippedIDs) == ["A4", "A39", "A40", "A41", "A42", "A44", "A45"])
     }
 
-    @Test func registrySuitePassesExceptKnownGap() async throws {
+    @Test func registrySuitePassesAgainstPolybroker() async throws {
         let report = try await LivePolybroker.report(.registry)
-        // KNOWN POLYBROKER GAP, reported with the suite (registry.md R34: "PUT /services/<name> → 204 +
-        // Location; tags, metadata, user updated"): Polybroker's PUT /services/<name> changes plan,
-        // params and tags but not `user` or `metadata` (README: "Not yet"). Expect [] once fixed.
-        #expect(report.failedIDs == ["R34"])
+        #expect(report.failedIDs == [])
         #expect(Set(report.skippedIDs) == ["R50", "R51", "R52"])
     }
 }

@@ -183,7 +183,7 @@ extension RegistryFrontEnd {
         if let params, params.objectValue == nil { throw RegistryError.badRequest("params must be an object") }
         let command = UpdateCommand(
             instance: .id(instance.id), plan: try Self.string(members, "plan"), parameters: params, tags: try Self.tags(members),
-            acceptsIncomplete: true, origin: origin(context))
+            metadata: try Self.metadata(members), user: try Self.string(members, "user"), acceptsIncomplete: true, origin: origin(context))
         let outcome = try await call { () async throws(BrokerError) in try await broker.update(command) }
         if case .accepted(let updating, _) = outcome {
             return Self.json(
