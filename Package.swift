@@ -119,6 +119,7 @@ let package = Package(
                 "BrokerCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Providers/HTTPSupport",
             swiftSettings: settings

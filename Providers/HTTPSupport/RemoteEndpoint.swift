@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BrokerCore
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -152,6 +153,18 @@ public struct RemoteEndpoint: Sendable {
             try await Task.sleep(nanoseconds: UInt64(retry.delay(afterAttempt: attempt) * 1_000_000_000))
             attempt += 1
         }
+    }
+}
+
+/// Orphan cleanup after a create or bind whose outcome is unknown: runs the removal; its own
+/// failure is logged (the caller reports the original failure), a cancellation is passed on.
+public func cleanUpOrphan(_ what: String, logger: Logger, _ removal: () async throws -> Void) async throws {
+    do {
+        try await removal()
+    } catch is CancellationError {
+        throw CancellationError()
+    } catch {
+        logger.warning("orphan cleanup failed", metadata: ["resource": "\(what)", "reason": "\(error)"])
     }
 }
 

@@ -159,15 +159,8 @@ public struct RemoteHTTPProvider: ProviderPlugin {
         }
     }
 
-    /// Orphan mitigation after a create whose outcome is unknown; a failure here is logged, the
-    /// original failure is what the caller reports.
+    /// Orphan mitigation after a create whose outcome is unknown.
     func cleanUp(_ path: String, what: String) async throws {
-        do {
-            try await remove(path, what: what)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            logger.warning("orphan cleanup failed", metadata: ["resource": "\(what)", "reason": "\(error)"])
-        }
+        try await cleanUpOrphan(what, logger: logger) { try await remove(path, what: what) }
     }
 }

@@ -302,14 +302,8 @@ public struct UpstreamOSBProvider: ProviderPlugin {
         }
     }
 
-    /// Orphan mitigation as Cloud Foundry does it; its own failure is logged, not reported.
+    /// Orphan mitigation as Cloud Foundry does it.
     func mitigate(_ path: String, target: Target, what: String) async throws {
-        do {
-            try await remove(path, target: target, what: what)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            logger.warning("orphan mitigation failed", metadata: ["resource": "\(what)", "reason": "\(error)"])
-        }
+        try await cleanUpOrphan(what, logger: logger) { try await remove(path, target: target, what: what) }
     }
 }

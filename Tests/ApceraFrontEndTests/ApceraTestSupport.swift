@@ -48,9 +48,7 @@ enum ApceraFixture {
 
     static func configuration(in directory: TemporaryDirectory, key: String = stateKey, settings: [String: JSONValue] = [:]) throws -> GatewayConfiguration {
         var configuration = try GatewayFixture.configuration(in: directory, environment: ["POLYBROKER_APCERA_STATE_KEY": key], path: configPath)
-        var apcera = configuration.frontends["apcera"]?.objectValue ?? [:]
-        for (name, value) in settings { apcera[name] = value }
-        configuration.frontends["apcera"] = .object(apcera)
+        configuration.setFrontEnd("apcera", settings)
         return configuration
     }
 

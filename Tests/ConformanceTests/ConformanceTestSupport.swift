@@ -24,10 +24,8 @@ enum LivePolybroker {
         let directory = TemporaryDirectory("conformance-\(tag)")
         var configuration = try GatewayFixture.configuration(in: directory)
         configuration.logLevel = .warning
-        var osb = configuration.frontends["osb"]?.objectValue ?? [:]
-        osb["retry_after_seconds"] = 1
-        osb.merge(settings) { _, new in new }
-        configuration.frontends["osb"] = .object(osb)
+        configuration.setFrontEnd("osb", ["retry_after_seconds": 1])
+        configuration.setFrontEnd("osb", settings)
         for (offeringIndex, offering) in configuration.catalog.offerings.enumerated() {
             for (planIndex, plan) in offering.plans.enumerated() where plan.isAsynchronous {
                 configuration.catalog.offerings[offeringIndex].plans[planIndex].minimumDuration = .milliseconds(Int(asyncPlanSeconds * 1000))

@@ -103,9 +103,7 @@ enum OSBFixture {
     ) async throws {
         let directory = TemporaryDirectory("osb")
         var configuration = try GatewayFixture.configuration(in: directory, path: configPath)
-        var frontend = configuration.frontends["osb"]?.objectValue ?? [:]
-        for (key, value) in settings { frontend[key] = value }
-        configuration.frontends["osb"] = .object(frontend)
+        configuration.setFrontEnd("osb", settings)
         try await GatewayFixture.withLiveGateway(configuration) { client, handle in
             try await test(OSBClient(client: client), handle)
         }

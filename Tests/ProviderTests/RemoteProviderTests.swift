@@ -133,16 +133,10 @@ struct RemoteProviderTests {
     // MARK: osb
 
     @Test func osbAsynchronousPlanIsPolledUntilReadyAndItsCredentialsWork() async throws {
-        let upstream = TemporaryDirectory("upstream")
-        var configuration = try GatewayFixture.configuration(in: upstream)
-        var settings = configuration.frontends["osb"]?.objectValue ?? [:]
-        settings["retry_after_seconds"] = 1
-        configuration.frontends["osb"] = .object(settings)
-        try await GatewayFixture.withLiveGateway(configuration) { client, handle in
-            let port = try #require(client.port)
+        try await GatewayFixture.withUpstreamBroker { url, handle in
             let plugin = try UpstreamOSBProvider.factory.make(
                 [
-                    "url": .string("http://127.0.0.1:\(port)/cf"), "username": "polybroker", "password": .string(GatewayFixture.password),
+                    "url": .string(url), "username": "polybroker", "password": .string(GatewayFixture.password),
                     "poll_interval_seconds": 30,
                 ], Self.environment(TemporaryDirectory("remote")))
             // `large` is asynchronous upstream (≥ 3 s): provision returns once last_operation says succeeded,

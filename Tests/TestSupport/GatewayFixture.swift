@@ -35,7 +35,30 @@ public enum GatewayFixture {
     }
 }
 
+extension GatewayConfiguration {
+    /// Lays settings over one front-end's section, as `frontends.<name>` in the file would.
+    public mutating func setFrontEnd(_ name: String, _ settings: [String: JSONValue]) {
+        var section = frontends[name]?.objectValue ?? [:]
+        section.merge(settings) { _, new in new }
+        frontends[name] = .object(section)
+    }
+}
+
 extension GatewayFixture {
+    /// A second Polybroker serving the shipped configuration as an upstream broker for the `osb`
+    /// kind: `body` gets its `/cf` base URL (basic auth `polybroker` / `password`), and its
+    /// `last_operation` answers `Retry-After: 1`.
+    public static func withUpstreamBroker(_ body: @escaping @Sendable (_ url: String, Gateway.Handle) async throws -> Void) async throws {
+        let upstream = TemporaryDirectory("upstream")
+        var configuration = try configuration(in: upstream)
+        configuration.setFrontEnd("osb", ["retry_after_seconds": 1])
+        try await withLiveGateway(configuration) { client, handle in
+            guard let port = client.port else { throw ConfigurationError(problems: [ConfigProblem(path: "server.port", message: "the upstream has no port")]) }
+            try await body("http://127.0.0.1:\(port)/cf", handle)
+        }
+        _ = upstream
+    }
+
     /// Builds a gateway from `configuration`, serves it on a live loopback port for the duration of
     /// `test`, then shuts it down (closing its ledger).
     public static func withLiveGateway(

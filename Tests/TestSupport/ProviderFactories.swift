@@ -144,15 +144,9 @@ public struct ProviderUnderTest: Sendable, CustomStringConvertible {
     /// A second Polybroker's /cf front-end as the upstream broker, polled every second (its sqlite
     /// offering hands every binding the same file, so bindings are not revoked one by one).
     public static let osb = ProviderUnderTest(name: "osb", factory: UpstreamOSBProvider.factory, revokesPerBinding: false) { directory, body in
-        let upstream = TemporaryDirectory("upstream")
-        var configuration = try GatewayFixture.configuration(in: upstream)
-        var settings = configuration.frontends["osb"]?.objectValue ?? [:]
-        settings["retry_after_seconds"] = 1
-        configuration.frontends["osb"] = .object(settings)
-        try await GatewayFixture.withLiveGateway(configuration) { client, handle in
-            guard let port = client.port else { throw ProviderError.unreachable("the upstream gateway has no port") }
+        try await GatewayFixture.withUpstreamBroker { url, handle in
             let params: JSONValue = [
-                "url": .string("http://127.0.0.1:\(port)/cf"), "username": "polybroker", "password": .string(GatewayFixture.password),
+                "url": .string(url), "username": "polybroker", "password": .string(GatewayFixture.password),
                 "service": "sqlite", "poll_interval_seconds": 1, "retries": 1, "retry_delay_seconds": 0.1,
             ]
             let plugin = try UpstreamOSBProvider.factory.make(params, environment(directory))
